@@ -1,0 +1,28 @@
+# make demo: the main job on the bundled demo.  make test: the whole suite.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+# Newest python3.1x that actually runs (pyenv shims exist for versions that fail unless selected).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11; do \
+            if $$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+
+.PHONY: demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found" >&2; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/portalspec demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -n auto -q
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

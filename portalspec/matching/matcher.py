@@ -1,0 +1,325 @@
+"""Matching calls to operations.
+
+The index is keyed by host pattern, then method and segment count, then the casefolded first
+segment, so a call is compared with a handful of templates rather than every path of every spec.
+Among fitting templates: direct paths beat aliases, literal segments beat parameters (left to
+right), fewer variables beat more, exact case beats case-insensitive, an exact trailing slash
+beats a differing one. A tie between different operations is reported as ambiguous.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, unquote
+
+from ..specs.model import METHODS, Operation, Server
+from .templates import LITERAL, PARAM, Segment, Template, compile_template, join_base, split_path
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+@dataclass(slots=True)
+class Candidate:
+    template: Template
+    op: Operation
+    server: Server
+    alias: bool
+    required_query: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
+
+
+@dataclass
+class Match:
+    """The outcome for one call: an operation, or why there is none."""
+
+    method: str
+    url: str
+    op: Operation | None = None
+    server: str | None = None
+    template: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    how: list[str] = field(default_factory=list)
+    reason: str | None = None
+    nearest: str | None = None
+    candidates: list[str] = field(default_factory=list)
+    variant: dict[str, Any] | None = None
+    inner: list["Match"] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.op is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        op = self.op
+        d: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "spec": op.spec if op else None,
+            "operationId": op.operation_id if op else None,
+            "template": op.path if op else None,
+            "server": self.server,
+            "params": self.params,
+            "match": "+".join(self.how) if op else (self.reason or "undocumented"),
+            "reason": self.reason,
+        }
+        if self.nearest:
+            d["nearest"] = self.nearest
+        if self.candidates:
+            d["candidates"] = self.candidates
+        if self.variant:
+            d["variant"] = self.variant
+        return d
+
+
+@dataclass(slots=True)
+class Call:
+    method: str
+    url: str
+    body: str | None = None
+    mime: str = ""
+
+
+class _Node:
+    """A segment trie node: literal children by casefolded text, pattern children in order."""
+
+    __slots__ = ("lit", "pat", "leaves")
+
+    def __init__(self) -> None:
+        self.lit: dict[str, _Node] = {}
+        self.pat: list[tuple[Segment, _Node]] = []
+        self.leaves: list[Candidate] = []
+
+
+class _Bucket:
+    """Templates of one host pattern, as one segment trie per method."""
+
+    __slots__ = ("roots", "all")
+
+    def __init__(self) -> None:
+        self.roots: dict[str, _Node] = {}
+        self.all: list[Candidate] = []
+
+    def add(self, c: Candidate) -> None:
+        node = self.roots.setdefault(c.op.method, _Node())
+        for seg in c.template.segments:
+            if seg.kind == LITERAL:
+                node = node.lit.setdefault(seg.folded, _Node())
+                continue
+            for other, child in node.pat:
+                if other.folded == seg.folded:
+                    node = child
+                    break
+            else:
+                child = _Node()
+                node.pat.append((seg, child))
+                node = child
+        node.leaves.append(c)
+        self.all.append(c)
+
+    def lookup(self, method: str, segs: list[str], folded: list[str]) -> list[Candidate]:
+        root = self.roots.get(method)
+        out: list[Candidate] = []
+        if root is not None:
+            _walk(root, segs, folded, 0, out)
+        return out
+
+
+def _walk(node: _Node, segs: list[str], folded: list[str], i: int, out: list[Candidate]) -> None:
+    if i == len(segs):
+        out.extend(node.leaves)
+        return
+    child = node.lit.get(folded[i])
+    if child is not None:
+        _walk(child, segs, folded, i + 1, out)
+    for seg, child in node.pat:
+        if seg.kind == PARAM:
+            if segs[i]:
+                _walk(child, segs, folded, i + 1, out)
+        elif seg.iregex is not None and seg.iregex.fullmatch(segs[i]):
+            _walk(child, segs, folded, i + 1, out)
+
+
+class Matcher:
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        self._buckets: dict[str | None, _Bucket] = {}
+        self._host_cache: dict[str, list[_Bucket]] = {}
+        self.operations = list(operations)
+        for op in self.operations:
+            paths = [(op.path, False)]
+            ctx = op.context
+            for alias in [ctx.get("canonicalPath"), *(ctx.get("pathAliases") or [])]:
+                if isinstance(alias, str) and alias.startswith("/") and alias != op.path:
+                    paths.append((alias, True))
+            for server in op.servers or [Server("", None, "", None)]:
+                for path, is_alias in paths:
+                    full = join_base(server.base_path, path)
+                    cand = Candidate(compile_template(full), op, server, is_alias, _required_query(op))
+                    self._buckets.setdefault(server.host_regex, _Bucket()).add(cand)
+        self._host_res = {h: re.compile(h) for h in self._buckets if h is not None}
+
+    def _buckets_for(self, netloc: str) -> list[_Bucket]:
+        hit = self._host_cache.get(netloc)
+        if hit is None:
+            hit = [self._buckets[h] for h, rx in self._host_res.items() if rx.fullmatch(netloc)]
+            if None in self._buckets:
+                hit.append(self._buckets[None])
+            if len(self._host_cache) < 4096:
+                self._host_cache[netloc] = hit
+        return hit
+
+    def match(self, call: Call) -> Match:
+        method = call.method.upper()
+        netloc, path, query = split_url(call.url)
+        segs, trailing = split_path(path or "/")
+        segs = [unquote(s) if "%" in s else s for s in segs]
+        folded = [s.casefold() for s in segs]
+        buckets = self._buckets_for(netloc)
+        result = Match(method=method, url=call.url)
+        if not buckets:
+            result.reason = "host_not_in_specs"
+            return result
+        scored = self._scored(buckets, method, segs, folded, trailing, query)
+        if not scored:
+            for other in (m.upper() for m in METHODS if m.upper() != method):
+                found = self._scored(buckets, other, segs, folded, trailing, "")
+                if found:
+                    result.reason = "path_documented_method_missing"
+                    result.nearest = f"{other} {found[0][1].op.path}"
+                    return result
+            result.reason = "undocumented"
+            result.nearest = self._nearest(buckets, segs)
+            return result
+        top_key, top, params = scored[0]
+        tied = {c.op.key for k, c, _ in scored if k == top_key}
+        if len(tied) > 1:
+            result.reason = "ambiguous"
+            result.candidates = sorted({f"{c.op.spec}:{c.op.label}" for k, c, _ in scored if k == top_key})
+            return result
+        _, q_ok, _, _, exact, slash_ok = top_key
+        how = ["alias" if top.alias else "exact"]
+        if not exact:
+            how.append("case-insensitive")
+        if not slash_ok:
+            how.append("trailing-slash")
+        if not q_ok:
+            how.append("query-mismatch")
+        result.op, result.server, result.template = top.op, top.server.url, top.template.text
+        result.params, result.how = params, how
+        if call.body and method == "POST":
+            self._body_variants(result, call)
+        return result
+
+    def _scored(self, buckets: list[_Bucket], method: str, segs: list[str], folded: list[str], trailing: bool,
+                query: str) -> list[tuple[tuple[Any, ...], Candidate, dict[str, str]]]:
+        """Fitting candidates, best first, each with its sort key and path parameters."""
+        scored = []
+        for bucket in buckets:
+            for c in bucket.lookup(method, segs, folded):
+                params: dict[str, str] = {}
+                exact = 1
+                for tseg, seg, f in zip(c.template.segments, segs, folded):
+                    if tseg.kind == LITERAL:
+                        if seg != tseg.text:
+                            exact = 0
+                        continue
+                    r = tseg.match(seg, f)
+                    if r is None:
+                        break
+                    exact &= r[0]
+                    params.update(r[1])
+                else:
+                    q_ok = _query_fits(c.required_query, query) if c.required_query else True
+                    key = (not c.alias, q_ok, c.template.rank, -c.template.nvars, exact,
+                           c.template.trailing_slash == trailing)
+                    scored.append((key, c, params))
+        if len(scored) > 1:
+            scored.sort(key=lambda t: t[0], reverse=True)
+        return scored
+
+    def _nearest(self, buckets: list[_Bucket], segs: list[str]) -> str | None:
+        """The documented template most like the path: shared leading literals, then similar length."""
+        best, best_score = None, 1.0
+        for bucket in buckets:
+            for c in bucket.all:
+                score = 0.0
+                for t, s in zip(c.template.segments, segs):
+                    if t.kind == LITERAL:
+                        if t.folded != s.casefold():
+                            break
+                        score += 1
+                    elif t.kind == PARAM or (t.iregex is not None and t.iregex.fullmatch(s)):
+                        score += 0.5
+                    else:
+                        break
+                score -= abs(len(c.template.segments) - len(segs)) * 0.25
+                if score > best_score:
+                    best, best_score = f"{c.op.method} {c.op.path}", score
+        return best
+
+    def _body_variants(self, result: Match, call: Call) -> None:
+        assert result.op is not None
+        path = result.op.path.rstrip("/")
+        if not (path.endswith("/graphql") or path.endswith("$batch")):
+            return
+        try:
+            body = json.loads(call.body or "")
+        except (ValueError, RecursionError):
+            return
+        if path.endswith("/graphql") and isinstance(body, dict):
+            name = body.get("operationName")
+            ext = body.get("extensions") if isinstance(body.get("extensions"), dict) else {}
+            pq = ext.get("persistedQuery") if isinstance(ext.get("persistedQuery"), dict) else {}
+            result.variant = {"graphql": name, "persistedQuery": pq.get("sha256Hash")}
+            result.how.append("graphql")
+        elif path.endswith("$batch") and isinstance(body, dict) and isinstance(body.get("requests"), list):
+            base = call.url.split("?")[0].rsplit("/", 1)[0]
+            for req in body["requests"][:1000]:
+                if not isinstance(req, dict) or not isinstance(req.get("url"), str):
+                    continue
+                url = req["url"]
+                full = url if re.match(r"^[a-z]+://", url) else f"{base}/{url.lstrip('/')}"
+                inner_body = req.get("body")
+                inner = self.match(Call(str(req.get("method") or "GET"), full,
+                                        json.dumps(inner_body) if inner_body is not None else None))
+                if inner.op is not None:
+                    inner.how.append("batch-inner")
+                result.inner.append(inner)
+            result.how.append("batch")
+
+
+def _required_query(op: Operation) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    out = []
+    for p in op.parameters:
+        if p.get("in") == "query" and p.get("required") and isinstance(p.get("name"), str):
+            enum = (p.get("schema") or {}).get("enum") if isinstance(p.get("schema"), dict) else None
+            out.append((p["name"], tuple(str(e) for e in enum) if isinstance(enum, list) and enum else None))
+    return tuple(out)
+
+
+def _query_fits(required: tuple[tuple[str, tuple[str, ...] | None], ...], query: str) -> bool:
+    """Required query parameters are present and, where they have an enum, take one of its values."""
+    given = dict(parse_qsl(query, keep_blank_values=True))
+    for name, enum in required:
+        if name not in given or (enum is not None and given[name] not in enum):
+            return False
+    return True
+
+
+_URL_RE = re.compile(r"^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?")
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """``(host[:port] without a default port, path, query)``; the query never leaks into the path."""
+    m = _URL_RE.match(url)
+    assert m is not None
+    scheme, netloc, path, query = m.group(1), m.group(2) or "", m.group(3), m.group(4) or ""
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    netloc = netloc.lower()
+    if ":" in netloc and not netloc.endswith("]"):
+        host, _, port = netloc.rpartition(":")
+        if not port or (scheme and _DEFAULT_PORTS.get(scheme.lower()) == int(port) if port.isdigit() else False):
+            netloc = host
+    return netloc, path, query

@@ -1,0 +1,103 @@
+"""Recognisers for secret-bearing names and secret-looking values. Pure functions, no state."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+# Names are normalised (lower case, letters and digits only) before they are compared.
+_SECRET_NAME_EXACT = frozenset(
+    {
+        "code", "sig", "key", "pin", "otp", "pwd", "auth", "session", "sid", "ticket",
+        "state", "nonce", "passcode", "mfa", "totp", "jwt", "bearer", "spsig",
+    }
+)
+_SECRET_NAME_PARTS = (
+    "password", "passwd", "secret", "token", "assertion", "apikey", "credential",
+    "signature", "sessionkey", "sessionid", "authorization", "samlresponse", "samlrequest",
+    "privatekey", "cookie", "formdigest", "requestdigest", "xsrf", "csrf", "routekey",
+    "accesskey", "clientassertion", "authcode", "refresh", "sharedaccess", "connectionstring",
+)
+# Header names: any name that says token, key, secret, session, auth, digest, xsrf/csrf.
+_SECRET_HEADER_PARTS = (
+    "token", "key", "secret", "session", "auth", "digest", "xsrf", "csrf", "cookie",
+    "password", "signature", "credential", "assertion",
+)
+# Headers whose names match the rule above but that carry no secret.
+_HEADER_ALLOW = frozenset({"keepalive", "secwebsocketextensions", "accesscontrolallowcredentials"})
+
+_NORM = re.compile(r"[^a-z0-9]")
+
+
+def normalise_name(name: str) -> str:
+    return _NORM.sub("", name.lower())
+
+
+def is_secret_name(name: str) -> bool:
+    """True for a query, form or JSON key whose value is a credential (case/punctuation-insensitive)."""
+    n = normalise_name(name)
+    if not n:
+        return False
+    return n in _SECRET_NAME_EXACT or any(p in n for p in _SECRET_NAME_PARTS)
+
+
+def is_secret_header(name: str) -> bool:
+    n = normalise_name(name)
+    if n in _HEADER_ALLOW:
+        return False
+    return any(p in n for p in _SECRET_HEADER_PARTS)
+
+
+JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# JWE / opaque compact tokens with 5 parts are caught by the entropy rule.
+BEARER_RE = re.compile(r"(?i)\b(bearer|basic|negotiate|ntlm|pop)\s+([A-Za-z0-9._~+/=-]{8,})")
+PEM_RE = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*(?:PRIVATE KEY|CERTIFICATE|ENCRYPTED KEY|SECRET)[A-Z0-9 ]*)-----"
+    r"[\s\S]*?(?:-----END \1-----|$)"
+)
+# key=value / "key": "value" pairs in free text (HTML, JS, truncated JSON, logs).
+KV_RE = re.compile(
+    r"""(?ix)
+    (?P<q>["']?)(?P<name>[A-Za-z0-9_.\-]{2,64})(?P=q)      # a name, maybe quoted
+    (?P<sep>\s*[:=]\s*)
+    (?P<vq>\\?["']?)(?P<value>[^"'\s&,;<>}{\\]{4,})        # its value
+    """
+)
+# Candidate runs for the entropy rule: long runs of token alphabet characters.
+TOKEN_RUN_RE = re.compile(r"[A-Za-z0-9+/_=.~%-]{32,}")
+EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b")
+GUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+ONMICROSOFT_RE = re.compile(r"\b[A-Za-z0-9-]{1,63}\.onmicrosoft\.com\b", re.I)
+_HEX_RE = re.compile(r"[0-9a-fA-F-]+")
+_PLACEHOLDER_RE = re.compile(r"<redacted:[a-z-]+:[0-9a-f]{8}>")
+
+
+def entropy(s: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not s:
+        return 0.0
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def looks_high_entropy(s: str) -> bool:
+    """A long random-looking credential: not a GUID, a hex id, a path or prose.
+
+    Hex-only strings (machine ids, hashes) are ids in portal traffic, not secrets.
+    """
+    core = s.strip("=%.")
+    if len(core) < 32 or _HEX_RE.fullmatch(core) or core.count("/") > 2 or core.count(".") > 3:
+        return False
+    if core.startswith(("http", "www")) or "%2F" in core or "%3A" in core:
+        return False
+    classes = sum(
+        (any(c.islower() for c in core), any(c.isupper() for c in core), any(c.isdigit() for c in core))
+    )
+    if classes < 3:
+        return False
+    return entropy(core) >= 4.2
+
+
+def is_placeholder(s: str) -> bool:
+    return bool(_PLACEHOLDER_RE.fullmatch(s))

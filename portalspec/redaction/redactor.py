@@ -1,0 +1,447 @@
+"""The one redactor shared by import and record: HAR entry in, redacted HAR entry out.
+
+Every secret becomes a stable placeholder ``<redacted:KIND:xxxxxxxx>`` (a keyed HMAC of the
+value under a per-capture random key that is never written), so two calls that used the same
+session show the same placeholder. Values found in structured places (headers, cookies,
+secret-named fields) are remembered and swept out of every other string of the entry, also in
+their URL-encoded and base64 forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import uuid
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+from urllib.parse import quote, quote_plus, unquote_plus
+
+from . import detectors as d
+from .jwt import claims_summary
+
+PII_KINDS = frozenset({"upn", "email", "tenant"})
+_URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh"})
+_MIN_SWEEP_LEN = 8
+_KNOWN_LIMIT = 4096
+
+
+@dataclass
+class _EntryContext:
+    """What one entry's redaction found: counts by kind, token summaries, values to sweep."""
+
+    counts: Counter = field(default_factory=Counter)
+    tokens: list[dict[str, Any]] = field(default_factory=list)
+    started_epoch: float | None = None
+
+
+class Redactor:
+    """Redacts HAR entries. One instance per capture session; it holds the HMAC key in memory only."""
+
+    def __init__(self, key: bytes | None = None, pseudonymize: Iterable[str] = ()) -> None:
+        self._key = key if key is not None else os.urandom(32)
+        self.pseudonymize = frozenset(pseudonymize)
+        unknown = self.pseudonymize - PII_KINDS
+        if unknown:
+            raise ValueError(f"unknown pseudonymize kind(s): {', '.join(sorted(unknown))}")
+        self._known: OrderedDict[str, str] = OrderedDict()  # secret variant -> placeholder
+        self._sweep_re: re.Pattern[str] | None = None
+        self._tenants: set[str] = set()
+        self._ctx = _EntryContext()
+
+    # -- placeholders -------------------------------------------------------------------------
+    def _digest(self, value: str) -> bytes:
+        return hmac.new(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+
+    def placeholder(self, kind: str, value: str, remember: bool = True) -> str:
+        ph = f"<redacted:{kind}:{self._digest(value)[:4].hex()}>"
+        self._ctx.counts[kind] += 1
+        if remember and len(value) >= _MIN_SWEEP_LEN and not d.is_placeholder(value):
+            self._remember(value, ph)
+        return ph
+
+    def _remember(self, value: str, ph: str) -> None:
+        variants = {value, quote(value, safe=""), quote_plus(value)}
+        raw = value.encode("utf-8", "surrogatepass")
+        b64 = base64.b64encode(raw).decode()
+        variants |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+        added = False
+        for v in variants:
+            if len(v) >= _MIN_SWEEP_LEN and v not in self._known:
+                self._known[v] = ph
+                added = True
+        while len(self._known) > _KNOWN_LIMIT:
+            self._known.popitem(last=False)
+        if added:
+            self._sweep_re = None
+
+    def _pseudo_guid(self, value: str) -> str:
+        return str(uuid.UUID(bytes=self._digest(value.lower())[:16], version=4))
+
+    def tenant_placeholder(self, tid: str) -> str:
+        self._tenants.add(tid.lower())
+        self._sweep_re = None
+        if "tenant" in self.pseudonymize:
+            return self._pseudo_guid(tid)
+        return f"<redacted:tenant:{self._digest(tid.lower())[:4].hex()}>"
+
+    # -- entry ---------------------------------------------------------------------------------
+    def redact_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Redact one HAR entry in place and record a summary under ``_portalspec.redaction``."""
+        self._ctx = ctx = _EntryContext(started_epoch=_epoch(entry.get("startedDateTime")))
+        req = entry.get("request") or {}
+        resp = entry.get("response") or {}
+        cookie_names: dict[str, list[str]] = {}
+        for side, msg in (("request", req), ("response", resp)):
+            if not isinstance(msg, dict):
+                continue
+            names = self._redact_message(msg)
+            if names:
+                cookie_names[side] = names
+        if isinstance(req, dict) and isinstance(req.get("url"), str):
+            req["url"] = self.redact_url(req["url"])
+        if isinstance(resp, dict) and isinstance(resp.get("redirectURL"), str):
+            resp["redirectURL"] = self.redact_url(resp["redirectURL"])
+        for key in list(entry):
+            if key not in ("request", "response", "_portalspec"):
+                entry[key] = self._generic(entry[key])
+        self._sweep_entry(entry)
+        ext = entry.setdefault("_portalspec", {})
+        summary: dict[str, Any] = {"counts": dict(sorted(ctx.counts.items()))}
+        if ctx.tokens:
+            summary["tokens"] = ctx.tokens
+        if cookie_names:
+            summary["cookies"] = cookie_names
+        ext["redaction"] = summary
+        return entry
+
+    def _redact_message(self, msg: dict[str, Any]) -> list[str]:
+        cookie_names: list[str] = []
+        headers = msg.get("headers")
+        if isinstance(headers, list):
+            for h in headers:
+                if isinstance(h, dict) and isinstance(h.get("name"), str) and isinstance(h.get("value"), str):
+                    h["value"] = self.redact_header(h["name"], h["value"], cookie_names)
+        cookies = msg.get("cookies")
+        if isinstance(cookies, list):
+            for c in cookies:
+                if isinstance(c, dict) and isinstance(c.get("value"), str):
+                    if isinstance(c.get("name"), str) and c["name"] not in cookie_names:
+                        cookie_names.append(c["name"])
+                    c["value"] = self.placeholder("cookie", c["value"]) if c["value"] else ""
+        qs = msg.get("queryString")
+        if isinstance(qs, list):
+            for p in qs:
+                if isinstance(p, dict) and isinstance(p.get("value"), str):
+                    p["value"] = self._param(str(p.get("name", "")), p["value"])
+        for body_key in ("postData", "content"):
+            body = msg.get(body_key)
+            if not isinstance(body, dict):
+                continue
+            if isinstance(body.get("text"), str):
+                body["text"] = self.redact_body(body["text"], str(body.get("mimeType") or ""))
+            params = body.get("params")
+            if isinstance(params, list):
+                for p in params:
+                    if isinstance(p, dict) and isinstance(p.get("value"), str):
+                        p["value"] = self._param(str(p.get("name", "")), p["value"])
+        return cookie_names
+
+    # -- headers -------------------------------------------------------------------------------
+    def redact_header(self, name: str, value: str, cookie_names: list[str] | None = None) -> str:
+        lname = name.lower()
+        names = cookie_names if cookie_names is not None else []
+        if lname == "cookie":
+            return self._cookie_header(value, names)
+        if lname == "set-cookie":
+            return self._set_cookie(value, names)
+        if d.is_secret_header(name):
+            m = re.match(r"(?i)^\s*(bearer|basic|negotiate|ntlm|pop|sharedaccesssignature)\s+(.+)$", value)
+            if m:
+                return f"{m.group(1)} {self._token(m.group(2).strip(), 'bearer')}"
+            return self._token(value, "header") if value else value
+        if lname in _URL_HEADERS:
+            return self.redact_url(value)
+        return self.redact_text(value)
+
+    def _token(self, token: str, kind: str) -> str:
+        if d.JWT_RE.fullmatch(token):
+            return self._jwt(token)
+        return self.placeholder(kind, token)
+
+    def _jwt(self, token: str) -> str:
+        ph = self.placeholder("jwt", token)
+        summary = claims_summary(token, self.tenant_placeholder, self._ctx.started_epoch)
+        summary["placeholder"] = ph
+        if summary not in self._ctx.tokens:
+            self._ctx.tokens.append(summary)
+        return ph
+
+    def _cookie_header(self, value: str, names: list[str]) -> str:
+        out = []
+        for piece in value.split(";"):
+            name, sep, val = piece.strip().partition("=")
+            if not sep:
+                out.append(piece.strip())
+                continue
+            if name not in names:
+                names.append(name)
+            out.append(f"{name}={self.placeholder('cookie', val) if val else ''}")
+        return "; ".join(out)
+
+    def _set_cookie(self, value: str, names: list[str]) -> str:
+        first, _, attrs = value.partition(";")
+        name, sep, val = first.strip().partition("=")
+        if not sep:
+            return self.redact_text(value)
+        if name not in names:
+            names.append(name)
+        red = f"{name}={self.placeholder('cookie', val) if val else ''}"
+        return red + (";" + attrs if attrs else "")
+
+    # -- URLs and parameters ------------------------------------------------------------------
+    def redact_url(self, url: str) -> str:
+        """Redact path segments, query parameters and fragment; untouched parts keep their encoding."""
+        base, hash_, frag = url.partition("#")
+        base, q, query = base.partition("?")
+        scheme_host, path = _split_origin(base)
+        path = "/".join(self._segment(s) for s in path.split("/"))
+        out = scheme_host + path
+        if q:
+            out += "?" + self._pairs(query)
+        if hash_:
+            out += "#" + (self._pairs(frag) if "=" in frag else self.redact_text(frag))
+        return out
+
+    def _segment(self, seg: str) -> str:
+        if not seg:
+            return seg
+        if d.JWT_RE.fullmatch(seg):
+            return self._jwt(seg)
+        return self.redact_text(seg)
+
+    def _pairs(self, raw: str) -> str:
+        parts = []
+        for piece in raw.split("&"):
+            name, sep, val = piece.partition("=")
+            if sep:
+                dec = unquote_plus(val)
+                red = self._param(unquote_plus(name), dec)
+                parts.append(f"{name}={val if red == dec else quote(red, safe='<>:')}")
+            else:
+                parts.append(self.redact_text(piece))
+        return "&".join(parts)
+
+    def _param(self, name: str, value: str) -> str:
+        if d.is_secret_name(name) and value and not d.is_placeholder(value):
+            return self._token(value, "param")
+        return self.redact_string(value)
+
+    # -- bodies --------------------------------------------------------------------------------
+    def redact_body(self, text: str, mime: str) -> str:
+        m = mime.lower()
+        stripped = text.lstrip()
+        if "json" in m or (stripped[:1] in ("{", "[") and "html" not in m):
+            red = self._json_text(text)
+            if red is not None:
+                return red
+        if "x-www-form-urlencoded" in m:
+            return self._pairs(text)
+        if "multipart/" in m:
+            red = self._multipart(text, mime)
+            if red is not None:
+                return red
+        return self.redact_text(text)
+
+    def _json_text(self, text: str) -> str | None:
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        before = sum(self._ctx.counts.values())
+        try:
+            red = self._json(value)
+        except RecursionError:
+            return None
+        if sum(self._ctx.counts.values()) == before:
+            return text
+        return json.dumps(red, ensure_ascii=False, separators=(",", ":"))
+
+    def _json(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                key = self.redact_text(k) if len(k) >= 32 else k
+                if d.is_secret_name(k) and isinstance(v, str) and v and not d.is_placeholder(v):
+                    out[key] = self._token(v, "field")
+                elif d.is_secret_name(k) and isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 100000:
+                    out[key] = self.placeholder("field", str(v))
+                else:
+                    out[key] = self._json(v)
+            return out
+        if isinstance(value, list):
+            return [self._json(v) for v in value]
+        if isinstance(value, str):
+            return self.redact_string(value)
+        return value
+
+    def redact_string(self, s: str) -> str:
+        """A value of unknown kind: JSON inside a string, a URL, or free text."""
+        st = s.strip()
+        if len(st) > 1 and st[0] in "{[" and st[-1] in "}]":
+            red = self._json_text(s)
+            if red is not None:
+                return red
+        if "?" in s and re.match(r"^(https?:|wss?:|/)", st):
+            return self.redact_url(s)
+        return self.redact_text(s)
+
+    def _multipart(self, text: str, mime: str) -> str | None:
+        m = re.search(r'boundary="?([^";]+)"?', mime, re.I)
+        if not m:
+            return None
+        sep = "--" + m.group(1)
+        chunks = text.split(sep)
+        out = [chunks[0]]
+        for chunk in chunks[1:]:
+            head, blank, body = chunk.partition("\r\n\r\n")
+            if not blank:
+                head, blank, body = chunk.partition("\n\n")
+            if not blank:
+                out.append(self.redact_text(chunk))
+                continue
+            nm = re.search(r'name="([^"]*)"', head)
+            ct = re.search(r"(?im)^content-type:\s*(\S+)", head)
+            trail = body[len(body.rstrip("\r\n")):]
+            core = body[: len(body) - len(trail)]
+            if nm and d.is_secret_name(nm.group(1)) and core:
+                core = self._token(core, "field")
+            else:
+                core = self.redact_body(core, ct.group(1) if ct else "text/plain")
+            out.append(head + blank + core + trail)
+        return sep.join(out)
+
+    # -- free text -----------------------------------------------------------------------------
+    def redact_text(self, s: str) -> str:
+        """Find secrets in free text: key blocks, JWTs, auth schemes, key=value pairs, random tokens."""
+        if len(s) < 4:
+            return s
+        s = d.PEM_RE.sub(lambda m: self.placeholder("private-key", m.group(0)), s)
+        if "eyJ" in s:
+            s = d.JWT_RE.sub(lambda m: self._jwt(m.group(0)), s)
+        s = d.BEARER_RE.sub(self._scheme_sub, s)
+        s = d.KV_RE.sub(self._kv_sub, s)
+        if len(s) >= 32:
+            s = d.TOKEN_RUN_RE.sub(self._entropy_sub, s)
+        if self.pseudonymize:
+            s = self._pii(s)
+        return s
+
+    def _scheme_sub(self, m: re.Match[str]) -> str:
+        tok = m.group(2)
+        if d.is_placeholder(tok) or tok.startswith("<redacted"):
+            return m.group(0)
+        return f"{m.group(1)} {self._token(tok, 'bearer')}"
+
+    def _kv_sub(self, m: re.Match[str]) -> str:
+        value = m.group("value")
+        if not d.is_secret_name(m.group("name")) or value.startswith("<redacted") or len(value) < 4:
+            return m.group(0)
+        if value.lower() in ("true", "false", "null", "none", "undefined"):
+            return m.group(0)
+        start = m.start("value") - m.start(0)
+        return m.group(0)[:start] + self._token(value, "field")
+
+    def _entropy_sub(self, m: re.Match[str]) -> str:
+        run = m.group(0)
+        if "<redacted" in run or not d.looks_high_entropy(run):
+            return run
+        return self.placeholder("token", run)
+
+    def _pii(self, s: str) -> str:
+        if self.pseudonymize & {"upn", "email"} and "@" in s:
+            s = d.EMAIL_RE.sub(self._email_sub, s)
+        if "tenant" in self.pseudonymize and "onmicrosoft" in s.lower():
+            s = d.ONMICROSOFT_RE.sub(self._tenant_domain_sub, s)
+        return s
+
+    def _email_sub(self, m: re.Match[str]) -> str:
+        self._ctx.counts["pseudonym-email"] += 1
+        return f"user-{self._digest(m.group(0).lower())[:4].hex()}@example.invalid"
+
+    def _tenant_domain_sub(self, m: re.Match[str]) -> str:
+        self._ctx.counts["pseudonym-tenant"] += 1
+        return f"tenant-{self._digest(m.group(0).lower())[:4].hex()}.onmicrosoft.com"
+
+    # -- the sweep ----------------------------------------------------------------------------
+    def _sweep_pattern(self) -> re.Pattern[str] | None:
+        if self._sweep_re is None:
+            alts = sorted(self._known, key=len, reverse=True)
+            if self._tenants:
+                alts += sorted(self._tenants, key=len, reverse=True)
+            if not alts:
+                return None
+            self._sweep_re = re.compile("|".join(re.escape(a) for a in alts), re.I if self._tenants else 0)
+        return self._sweep_re
+
+    def _sweep_sub(self, m: re.Match[str]) -> str:
+        v = m.group(0)
+        ph = self._known.get(v)
+        if ph is not None:
+            return ph
+        if v.lower() in self._tenants:
+            return self.tenant_placeholder(v)
+        # Case-insensitive hit on a secret variant: still a secret.
+        for k, p in self._known.items():
+            if k.lower() == v.lower():
+                return p
+        return v
+
+    def _sweep_entry(self, value: Any) -> Any:
+        pat = self._sweep_pattern()
+        if pat is None:
+            return value
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for k, v in list(items):
+                if isinstance(v, str):
+                    if len(v) >= _MIN_SWEEP_LEN:
+                        new = pat.sub(self._sweep_sub, v)
+                        if new != v:
+                            node[k] = new
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+        return value
+
+    def _generic(self, value: Any) -> Any:
+        """Extension fields (``_initiator``, ``_webSocketMessages``...): scan every string."""
+        if isinstance(value, str):
+            return self.redact_string(value)
+        if isinstance(value, dict):
+            return {k: self._generic(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._generic(v) for v in value]
+        return value
+
+
+def _split_origin(base: str) -> tuple[str, str]:
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/]*)(.*)$", base)
+    if m:
+        return m.group(1), m.group(2)
+    return "", base
+
+
+def _epoch(started: Any) -> float | None:
+    if not isinstance(started, str):
+        return None
+    try:
+        return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

@@ -1,0 +1,102 @@
+"""The loaded spec set with its matcher, cached on disk by the content hash of every file it read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..errors import PortalspecError
+from ..matching.matcher import Matcher
+from .loader import find_roots, load_spec
+from .model import Operation, Spec
+
+CACHE_VERSION = 1
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("PORTALSPEC_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "portalspec"
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@dataclass
+class SpecIndex:
+    specs: list[Spec]
+    matcher: Matcher
+    from_cache: bool = False
+
+    @property
+    def operations(self) -> list[Operation]:
+        return self.matcher.operations
+
+    @classmethod
+    def load(cls, paths: list[Path | str], use_cache: bool = True,
+             warn: Callable[[str], None] | None = None) -> "SpecIndex":
+        """Load every root document under ``paths``; one broken spec does not stop the others."""
+        roots = find_roots([Path(p) for p in paths])
+        if not roots:
+            raise PortalspecError("no OpenAPI documents found (no file with a top-level 'openapi' key)",
+                                  ", ".join(str(p) for p in paths))
+        key = hashlib.sha256(
+            "\0".join([__version__, str(CACHE_VERSION), *sorted(str(r.resolve()) for r in roots)]).encode()
+        ).hexdigest()[:32]
+        cfile = cache_dir() / f"index-{key}.pickle"
+        if use_cache:
+            hit = _read_cache(cfile)
+            if hit is not None:
+                return hit
+        specs: list[Spec] = []
+        for root in roots:
+            try:
+                specs.append(load_spec(root))
+            except PortalspecError as e:
+                (warn or _stderr)(f"spec not loaded: {e}")
+                specs.append(Spec(name=root.stem, title=root.name, root=str(root), version="?", servers=[],
+                                  operations=[], files=[str(root)], errors=[str(e)]))
+        index = cls(specs, Matcher(op for s in specs for op in s.operations))
+        if use_cache:
+            _write_cache(cfile, index)
+        return index
+
+
+def _read_cache(cfile: Path) -> SpecIndex | None:
+    try:
+        with open(cfile, "rb") as f:
+            files, index = pickle.load(f)  # noqa: S301 - our own cache file, in the user's cache dir
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        return None
+    if any(_digest(p) != h for p, h in files.items()):
+        return None
+    index.from_cache = True
+    return index
+
+
+def _write_cache(cfile: Path, index: SpecIndex) -> None:
+    files = {p: _digest(p) for s in index.specs for p in s.files}
+    try:
+        cfile.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cfile.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump((files, index), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cfile)
+    except (OSError, pickle.PicklingError, RecursionError):
+        pass  # a cache is an optimisation; failing to write one is not an error
+
+
+def _stderr(msg: str) -> None:
+    print(f"warning: {msg}", file=sys.stderr)

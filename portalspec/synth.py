@@ -1,0 +1,74 @@
+"""Synthetic calls built from a spec: the request a browser would send for an operation.
+
+Used by the round-trip tests and by the benchmark generator; never sent anywhere.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from .specs.model import Operation, Server
+
+_VAR = re.compile(r"\{([^}]+)\}")
+
+
+def _schema(p: dict[str, Any]) -> dict[str, Any]:
+    s = p.get("schema")
+    return s if isinstance(s, dict) else {}
+
+
+def param_value(p: dict[str, Any], rng: random.Random) -> str:
+    """An example or a typed value for a parameter, safe to place in a path segment."""
+    s = _schema(p)
+    for src in (p.get("example"), s.get("example"), s.get("default")):
+        if isinstance(src, (str, int, float)) and not isinstance(src, bool) and str(src) and "/" not in str(src):
+            return str(src)
+    if isinstance(s.get("enum"), list) and s["enum"]:
+        return str(s["enum"][0])
+    t, fmt = s.get("type"), s.get("format")
+    if t in ("integer", "number"):
+        return str(rng.randint(1, 99999))
+    if t == "boolean":
+        return "true"
+    if fmt == "uuid" or re.search(r"(?i)(id|guid)$", str(p.get("name", ""))):
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if fmt == "date-time":
+        return "2026-01-02T03:04:05Z"
+    return f"v{rng.randint(100, 999)}x"
+
+
+def server_base(server: Server, rng: random.Random) -> str:
+    if server.host_regex is None:
+        return f"https://portal.example{server.base_path}"
+    m = re.match(r"^(?:(\w+):)?//([^/]*)", server.url)
+    host = m.group(2) if m else server.url.split("/")[0]
+    host = _VAR.sub(lambda v: "contoso" if "tenant" in v.group(1).lower() else f"h{rng.randint(10, 99)}", host)
+    return f"{(m.group(1) if m and m.group(1) else 'https')}://{host}{server.base_path}"
+
+
+def build_url(op: Operation, rng: random.Random | None = None, server: Server | None = None) -> str:
+    """A URL that a call to ``op`` would have: server, filled path template, required query."""
+    from .matching.templates import join_base
+
+    rng = rng or random.Random(0)
+    server = server or (op.servers[0] if op.servers else Server("", None, "", None))
+    params = {p.get("name"): p for p in op.parameters if p.get("in") == "path"}
+
+    def fill(m: re.Match[str]) -> str:
+        p = params.get(m.group(1)) or {"name": m.group(1)}
+        return quote(param_value(p, rng), safe="'(),=:@")
+
+    path = _VAR.sub(fill, op.path)
+    base = server_base(server, rng)
+    full = join_base(server.base_path, path)
+    url = base[: len(base) - len(server.base_path)] + full if server.base_path else base + full
+    query = [
+        f"{quote(str(p['name']))}={quote(param_value(p, rng))}"
+        for p in op.parameters
+        if p.get("in") == "query" and p.get("required") and isinstance(p.get("name"), str)
+    ]
+    return url + ("?" + "&".join(query) if query else "")

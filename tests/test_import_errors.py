@@ -1,0 +1,130 @@
+"""Damaged input: a clear one-line message naming file and place; good entries kept."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portalspec.errors import PortalspecError
+from portalspec.fixtures.store import CaptureReader
+from portalspec.importers import import_file
+
+from .canary import Canaries, har, portal_entry
+
+
+def _entries(n: int) -> list[dict]:
+    c = Canaries()
+    out = []
+    for i in range(n):
+        e = portal_entry(c)
+        e["request"]["url"] = f"https://admin.demo-portal.example/api/items/{i}"
+        out.append(e)
+    return out
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "portalspec.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_truncated_har_keeps_the_good_entries(tmp_path: Path) -> None:
+    text = json.dumps(har(_entries(5)))
+    cut = text.index('"https://admin.demo-portal.example/api/items/4"')
+    (tmp_path / "t.har").write_text(text[:cut])
+    warnings: list[str] = []
+    res = import_file(tmp_path / "t.har", tmp_path / "cap", warn=warnings.append, progress=False)
+    assert res.imported == 4
+    assert any("truncated" in w and "t.har" in w and "after entry 3" in w for w in warnings)
+    urls = [e["request"]["url"] for e in CaptureReader(tmp_path / "cap")]
+    assert urls == [f"https://admin.demo-portal.example/api/items/{i}" for i in range(4)]
+
+
+def test_entries_with_wrong_types_are_skipped_by_name(tmp_path: Path) -> None:
+    entries = _entries(3)
+    entries.insert(1, {"request": {"url": "https://x.example/a"}})  # no method
+    entries.insert(2, "not an object")
+    entries[0]["response"]["status"] = "two hundred"
+    entries[0]["request"]["headers"].append(["bad", "pair"])
+    (tmp_path / "w.har").write_text(json.dumps(har(entries)))
+    warnings: list[str] = []
+    res = import_file(tmp_path / "w.har", tmp_path / "cap", warn=warnings.append, progress=False)
+    assert res.imported == 3 and res.skipped == 2
+    assert any("entry 1: request has no method" in w for w in warnings)
+    assert any("entry 2: entry is not an object" in w for w in warnings)
+    first = next(iter(CaptureReader(tmp_path / "cap")))
+    assert first["response"]["status"] == 0
+    assert any("not a number" in n for n in first["_portalspec"]["notes"])
+
+
+def test_non_utf8_and_binary_bodies(tmp_path: Path) -> None:
+    e = _entries(2)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    e[0]["response"]["content"] = {"size": len(png), "mimeType": "image/png",
+                                   "text": base64.b64encode(png).decode(), "encoding": "base64"}
+    e[1]["response"]["content"] = {"size": 3, "mimeType": "text/plain", "text": "caf\u00e9 MARKER"}
+    raw = json.dumps(har(e)).encode().replace("caf\\u00e9".encode(), b"caf\xe9")  # latin-1 byte inside the file
+    (tmp_path / "n.har").write_bytes(raw)
+    warnings: list[str] = []
+    res = import_file(tmp_path / "n.har", tmp_path / "cap", warn=warnings.append, progress=False)
+    assert res.imported == 2
+    a, b = list(CaptureReader(tmp_path / "cap"))
+    assert a["response"]["content"]["_binary"] is True and "text" not in a["response"]["content"]
+    assert len(a["response"]["content"]["_sha256"]) == 64
+    assert "caf\ufffd MARKER" in b["response"]["content"]["text"]
+    assert any("entry 1" in w and "UTF-8" in w for w in warnings)
+
+
+def test_huge_body_is_truncated_and_marked(tmp_path: Path) -> None:
+    e = _entries(1)
+    e[0]["response"]["content"]["text"] = json.dumps({"rows": ["x" * 100] * 30000})
+    (tmp_path / "h.har").write_text(json.dumps(har(e)))
+    import_file(tmp_path / "h.har", tmp_path / "cap", limit=64 * 1024, progress=False)
+    entry = next(iter(CaptureReader(tmp_path / "cap")))
+    assert entry["response"]["content"]["_truncated"] is True
+    assert len(entry["response"]["content"]["text"]) <= 64 * 1024
+
+
+def test_gzipped_har_is_read(tmp_path: Path) -> None:
+    (tmp_path / "g.har.gz").write_bytes(gzip.compress(json.dumps(har(_entries(2))).encode()))
+    assert import_file(tmp_path / "g.har.gz", tmp_path / "cap", progress=False).imported == 2
+
+
+@pytest.mark.parametrize("content, expect", [
+    (b"\x00\x01\x02binary", "not a HAR file"),
+    (b'{"log": {"entries": [', "not a readable HAR"),
+    (b"", "not a readable HAR"),
+])
+def test_unusable_files_give_one_line_errors(tmp_path: Path, content: bytes, expect: str) -> None:
+    f = tmp_path / "bad.har"
+    f.write_bytes(content)
+    with pytest.raises(PortalspecError) as ei:
+        import_file(f, tmp_path / "cap", progress=False)
+    assert expect in str(ei.value) and "bad.har" in str(ei.value)
+    r = _cli("import", str(f), "--out", str(tmp_path / "cap"))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "bad.har" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_rerun_resumes_without_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "r.har").write_text(json.dumps(har(_entries(6))))
+    import_file(tmp_path / "r.har", tmp_path / "cap", progress=False)
+    # Simulate a kill after three entries: drop the rest and tear the last line.
+    shard = tmp_path / "cap" / "entries-0001.jsonl"
+    lines = shard.read_bytes().splitlines(keepends=True)
+    shard.write_bytes(b"".join(lines[:3]) + lines[3][:50])
+    res = import_file(tmp_path / "r.har", tmp_path / "cap", progress=False)
+    assert res.resumed_after == 2 and res.imported == 3
+    urls = [e["request"]["url"].rsplit("/", 1)[1] for e in CaptureReader(tmp_path / "cap")]
+    assert urls == [str(i) for i in range(6)]
+
+
+def test_flow_file_damaged(tmp_path: Path) -> None:
+    f = tmp_path / "x.flows"
+    f.write_bytes(b"12:not a tnetstring,")
+    r = _cli("import", str(f), "--out", str(tmp_path / "cap"))
+    assert r.returncode == 2 and "x.flows" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,114 @@
+"""Canary secrets in every place a portal carries one: none reaches the capture, shape stays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mitmproxy import io as mio
+from mitmproxy.test import tflow, tutils
+
+from portalspec.fixtures.store import CaptureReader, export_har
+from portalspec.importers import import_file
+
+from .canary import Canaries, form_entries, har, portal_entry
+
+
+def _import_har(tmp_path: Path, c: Canaries) -> Path:
+    src = tmp_path / "in.har"
+    src.write_text(json.dumps(har([portal_entry(c), *form_entries(c)])))
+    out = tmp_path / "cap"
+    res = import_file(src, out, progress=False)
+    assert res.imported == 3
+    src.unlink()  # only the capture remains to be searched
+    return out
+
+
+def test_har_canaries_never_reach_the_capture(tmp_path: Path) -> None:
+    c = Canaries()
+    cap = _import_har(tmp_path, c)
+    export_har(cap, tmp_path / "export.har")
+    assert c.leaks([tmp_path]) == []
+    assert len(c.values) >= 25  # the test really planted its canaries
+
+
+def test_structure_survives_redaction(tmp_path: Path) -> None:
+    c = Canaries()
+    cap = _import_har(tmp_path, c)
+    entry = next(iter(CaptureReader(cap)))
+    req = entry["request"]
+    names = [h["name"] for h in req["headers"]]
+    assert names[:6] == ["Authorization", "Cookie", "AjaxSessionKey", "x-portal-routekey", "X-RequestDigest", "x-xsrf-token"]
+    cookie = next(h["value"] for h in req["headers"] if h["name"] == "Cookie")
+    for name in ("sccauth", "AjaxSessionKey", "FedAuth", "rtFa", "XSRF-TOKEN"):
+        assert f"{name}=<redacted:cookie:" in cookie
+    summary = entry["_portalspec"]["redaction"]
+    assert summary["cookies"]["request"][:5] == ["sccauth", "AjaxSessionKey", "FedAuth", "rtFa", "XSRF-TOKEN"]
+    tok = summary["tokens"][0]
+    assert tok["aud"] == "https://canary.portal.test" and tok["scp"] == "Canary.Read"
+    assert tok["tid"].startswith("<redacted:tenant:") and c.tid not in json.dumps(entry)
+    body = json.loads(req["postData"]["text"])
+    assert set(body["settings"]["nested"]["deeper"]) == {"password", "client_secret"}
+    assert body["settings"]["nested"]["deeper"]["password"].startswith("<redacted:")
+    assert "$top=5" in req["url"] and "/api/reset/" in req["url"]
+    assert summary["counts"]["cookie"] >= 5 and summary["counts"]["jwt"] >= 1
+
+
+def test_same_secret_same_placeholder_within_a_capture(tmp_path: Path) -> None:
+    c = Canaries()
+    e1, e2 = portal_entry(c), portal_entry(c)
+    src = tmp_path / "in.har"
+    src.write_text(json.dumps(har([e1, e2])))
+    import_file(src, tmp_path / "cap", progress=False)
+    a, b = list(CaptureReader(tmp_path / "cap"))
+    assert a["request"]["headers"][1]["value"] == b["request"]["headers"][1]["value"]
+    # A second capture uses another key: placeholders are not linkable across captures.
+    import_file(src, tmp_path / "cap2", progress=False)
+    (x, _) = list(CaptureReader(tmp_path / "cap2"))
+    assert x["request"]["headers"][1]["value"] != a["request"]["headers"][1]["value"]
+
+
+def _flow_file(path: Path, c: Canaries) -> None:
+    entry = portal_entry(c)
+    req = entry["request"]
+    with open(path, "wb") as f:
+        w = mio.FlowWriter(f)
+        r = tutils.treq(method=b"POST", host="admin.demo-portal.example", port=443, scheme=b"https",
+                        path=req["url"].split("demo-portal.example", 1)[1].encode(),
+                        headers=[(h["name"].encode(), h["value"].encode()) for h in req["headers"]],
+                        content=req["postData"]["text"].encode())
+        resp_entry = entry["response"]
+        s = tutils.tresp(status_code=200, headers=[(h["name"].encode(), h["value"].encode()) for h in resp_entry["headers"]],
+                         content=resp_entry["content"]["text"].encode())
+        w.add(tflow.tflow(req=r, resp=s))
+        # A gzip-compressed response body carrying a secret.
+        s2 = tutils.tresp(status_code=200, headers=[(b"content-type", b"application/json")], content=b"")
+        s2.content = json.dumps({"refresh_token": c.gzip_secret}).encode()
+        s2.encode("gzip")
+        w.add(tflow.tflow(req=tutils.treq(host="admin.demo-portal.example", port=443, scheme=b"https", path=b"/api/x"), resp=s2))
+
+
+def test_flow_file_canaries_never_reach_the_capture(tmp_path: Path) -> None:
+    c = Canaries()
+    src = tmp_path / "in.flows"
+    _flow_file(src, c)
+    res = import_file(src, tmp_path / "cap", progress=False)
+    assert res.imported == 2
+    src.unlink()
+    assert c.leaks([tmp_path]) == []
+    entries = list(CaptureReader(tmp_path / "cap"))
+    assert json.loads(entries[1]["response"]["content"]["text"])["refresh_token"].startswith("<redacted:")
+    assert entries[0]["_portalspec"]["redaction"]["tokens"][0]["scp"] == "Canary.Read"
+
+
+def test_pseudonymize_keeps_shape(tmp_path: Path) -> None:
+    entry = portal_entry(Canaries())
+    entry["response"]["content"]["text"] = json.dumps({"userPrincipalName": "adele.vance@contoso.onmicrosoft.com",
+                                                      "mail": "adele@contoso.example"})
+    src = tmp_path / "in.har"
+    src.write_text(json.dumps(har([entry])))
+    import_file(src, tmp_path / "cap", pseudonymize=["upn", "email", "tenant"], progress=False)
+    text = (tmp_path / "cap" / "entries-0001.jsonl").read_text()
+    assert "adele" not in text and "contoso" not in text
+    body = json.loads(next(iter(CaptureReader(tmp_path / "cap")))["response"]["content"]["text"])
+    assert body["mail"].startswith("user-") and body["mail"].endswith("@example.invalid")
