@@ -1,0 +1,1 @@
+"""Recording through mitmproxy: the addons and the ``portalspec record`` command."""
