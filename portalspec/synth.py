@@ -72,3 +72,52 @@ def build_url(op: Operation, rng: random.Random | None = None, server: Server | 
         if p.get("in") == "query" and p.get("required") and isinstance(p.get("name"), str)
     ]
     return url + ("?" + "&".join(query) if query else "")
+
+
+_FORMAT_VALUES = {
+    "uuid": "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "date-time": "2026-01-02T03:04:05Z", "date": "2026-01-02",
+    "email": "adele@contoso.example", "uri": "https://contoso.example/x", "ipv4": "203.0.113.7",
+}
+
+
+def value_for(schema: Any, rng: random.Random | None = None, depth: int = 0, mode: str = "response") -> Any:
+    """A JSON value that fits a resolved schema (all properties present, first enum value, typed formats)."""
+    from .shapes.drift import DriftChecker
+
+    rng = rng or random.Random(0)
+    if not isinstance(schema, dict) or not schema or depth > 8:
+        return {} if depth > 8 and isinstance(schema, dict) and schema.get("type") == "object" else (None if depth > 8 else "x")
+    alts = schema.get("oneOf") or schema.get("anyOf")
+    if isinstance(alts, list) and alts and isinstance(alts[0], dict):
+        base = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf", "discriminator")}
+        return value_for({**base, **alts[0]}, rng, depth + 1, mode)
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    m = DriftChecker().merged(schema)
+    types = sorted(m.types)
+    t = types[0] if types else ("object" if m.properties else None)
+    if t is None:
+        return "value"
+    if t == "object":
+        out: dict[str, Any] = {}
+        for k, sub in m.properties.items():
+            if isinstance(sub, dict) and ((mode == "request" and sub.get("readOnly")) or (mode == "response" and sub.get("writeOnly"))):
+                continue
+            if depth >= 6 and k not in m.required:
+                continue
+            out[k] = value_for(sub, rng, depth + 1, mode)
+        return out
+    if t == "array":
+        items = schema.get("items")
+        return [value_for(items, rng, depth + 1, mode)] if isinstance(items, dict) and items else []
+    if t == "integer":
+        lo = schema.get("minimum", 1)
+        return int(lo) if isinstance(lo, (int, float)) else 1
+    if t == "number":
+        return 1.5
+    if t == "boolean":
+        return True
+    fmt = schema.get("format")
+    if isinstance(fmt, str) and fmt in _FORMAT_VALUES:
+        return _FORMAT_VALUES[fmt]
+    return "text"

@@ -59,6 +59,8 @@ class Redactor:
         return hmac.new(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
     def placeholder(self, kind: str, value: str, remember: bool = True) -> str:
+        if d.is_placeholder(value):
+            return value  # already redacted: redaction is idempotent
         ph = f"<redacted:{kind}:{self._digest(value)[:4].hex()}>"
         self._ctx.counts[kind] += 1
         if remember and len(value) >= _MIN_SWEEP_LEN and not d.is_placeholder(value):

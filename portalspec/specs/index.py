@@ -53,7 +53,7 @@ class SpecIndex:
             raise PortalspecError("no OpenAPI documents found (no file with a top-level 'openapi' key)",
                                   ", ".join(str(p) for p in paths))
         key = hashlib.sha256(
-            "\0".join([__version__, str(CACHE_VERSION), *sorted(str(r.resolve()) for r in roots)]).encode()
+            "\0".join([__version__, str(CACHE_VERSION), _code_digest(), *sorted(str(r.resolve()) for r in roots)]).encode()
         ).hexdigest()[:32]
         cfile = cache_dir() / f"index-{key}.pickle"
         if use_cache:
@@ -72,6 +72,15 @@ class SpecIndex:
         if use_cache:
             _write_cache(cfile, index)
         return index
+
+
+def _code_digest() -> str:
+    """The loader's and matcher's own source: a cache written by other code is not reused."""
+    here = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for rel in ("specs/loader.py", "specs/model.py", "matching/matcher.py", "matching/templates.py"):
+        h.update((here / rel).read_bytes())
+    return h.hexdigest()
 
 
 def _read_cache(cfile: Path) -> SpecIndex | None:

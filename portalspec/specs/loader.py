@@ -8,6 +8,7 @@ becomes a cyclic Python structure, so the result pickles as it is for the on-dis
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,14 @@ class _NoDatesLoader(_Loader):  # type: ignore[misc, valid-type]
     """Safe loader that keeps dates as strings (specs are JSON data, not Python objects)."""
 
 
+# YAML 1.2 rules, as OpenAPI tools read specs: dates stay strings, and only true/false are booleans
+# (YAML 1.1 would turn ``enum: [On, Paused]`` into ``[True, 'Paused']``).
 _NoDatesLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for k, v in _Loader.yaml_implicit_resolvers.items()
 }
+_NoDatesLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 SPEC_SUFFIXES = (".yml", ".yaml", ".json")
 
@@ -147,6 +152,7 @@ def load_spec(root: Path) -> Spec:
     servers = _servers(doc.get("servers"))
     spec = Spec(name=name, title=str(info.get("title") or name), root=str(root), version=str(doc.get("openapi")),
                 servers=servers, operations=[], files=[])
+    known_headers = _known_headers(doc)
     paths = doc.get("paths") or {}
     if not isinstance(paths, dict):
         spec.errors.append(f"{root}: 'paths' is not a mapping")
@@ -163,7 +169,7 @@ def load_spec(root: Path) -> Spec:
         if not isinstance(item, dict):
             spec.errors.append(f"{src_file}: {src_ptr}: path item is not a mapping")
             continue
-        _add_operations(spec, res, str(path), item, src_file, src_ptr)
+        _add_operations(spec, res, str(path), item, src_file, src_ptr, known_headers)
     spec.errors.extend(res.errors)
     spec.files = sorted(str(p) for p in res.docs)
     _lint(spec)
@@ -180,7 +186,26 @@ def _servers(raw: Any) -> list[Server]:
     return out
 
 
-def _add_operations(spec: Spec, res: Resolver, path: str, item: dict[str, Any], file: Path, ptr: str) -> None:
+def _known_headers(doc: dict[str, Any]) -> frozenset[str]:
+    """Headers a spec documents outside operation parameters: apiKey schemes and nodoc header profiles."""
+    names: set[str] = set()
+    schemes = ((doc.get("components") or {}).get("securitySchemes") or {}) if isinstance(doc.get("components"), dict) else {}
+    for sch in schemes.values() if isinstance(schemes, dict) else []:
+        if isinstance(sch, dict) and sch.get("in") == "header" and isinstance(sch.get("name"), str):
+            names.add(sch["name"].lower())
+        if isinstance(sch, dict) and sch.get("type") in ("http", "oauth2", "openIdConnect"):
+            names.add("authorization")
+    profiles = doc.get("x-nodoc-headerProfiles")
+    for prof in profiles.values() if isinstance(profiles, dict) else []:
+        for key in ("requiredHeaders", "observedHeaders", "optionalHeaders"):
+            for h in prof.get(key) or [] if isinstance(prof, dict) else []:
+                if isinstance(h, dict) and isinstance(h.get("name"), str):
+                    names.add(h["name"].lower())
+    return frozenset(names)
+
+
+def _add_operations(spec: Spec, res: Resolver, path: str, item: dict[str, Any], file: Path, ptr: str,
+                    known_headers: frozenset[str] = frozenset()) -> None:
     item_params = res.deref(item.get("parameters") or [], file)
     item_servers = _servers(item.get("servers")) or spec.servers
     for method in METHODS:
@@ -208,6 +233,7 @@ def _add_operations(spec: Spec, res: Resolver, path: str, item: dict[str, Any], 
                 summary=op.get("summary") if isinstance(op.get("summary"), str) else None,
                 deprecated=bool(op.get("deprecated")),
                 context=ctx if isinstance(ctx, dict) else {},
+                known_headers=known_headers,
             )
         )
 

@@ -72,6 +72,7 @@ class Operation:
     summary: str | None = None
     deprecated: bool = False
     context: dict[str, Any] = field(default_factory=dict)  # x-nodoc-operation-context
+    known_headers: frozenset[str] = frozenset()  # lower-case: security schemes, x-nodoc-headerProfiles
 
     @property
     def key(self) -> str:

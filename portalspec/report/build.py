@@ -1,0 +1,271 @@
+"""Findings from captures: one streaming pass over the calls, then aggregates (the report's facts).
+
+Memory is bounded by what is reported (operations, templates, distinct findings), never by the
+number of calls: each call is matched, checked and folded into counters, then dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from .. import __version__
+from ..fixtures.store import CaptureReader
+from ..matching.calls import call_from_entry
+from ..matching.matcher import Match
+from ..shapes.drift import DriftChecker, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
+from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
+from ..shapes.paths import Shape, TemplateInferrer
+from ..specs.index import SpecIndex
+from ..specs.model import WRITE_METHODS, Operation
+
+EXAMPLE_BODY_LIMIT = 4096
+
+
+def _body_value(body: dict[str, Any] | None) -> Any:
+    if not body or not isinstance(body.get("text"), str) or body.get("_truncated"):
+        return None
+    text = body["text"]
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _trim(text: Any) -> Any:
+    if isinstance(text, str) and len(text) > EXAMPLE_BODY_LIMIT:
+        return text[:EXAMPLE_BODY_LIMIT] + "…"
+    return text
+
+
+def example_of(entry: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    """A redacted example call, small enough for a report and ready to paste as an ``examples`` value."""
+    req, resp = entry.get("request") or {}, entry.get("response") or {}
+    post = req.get("postData") or {}
+    content = resp.get("content") or {}
+    req_json, resp_json = _body_value(post), _body_value(content)
+    return {
+        "ref": ref,
+        "started": entry.get("startedDateTime"),
+        "request": {"method": req.get("method"), "url": req.get("url"),
+                    "headers": {h["name"]: h["value"] for h in req.get("headers") or [] if isinstance(h, dict)},
+                    "body": req_json if req_json is not None else _trim(post.get("text"))},
+        "response": {"status": resp.get("status"), "mimeType": content.get("mimeType"),
+                     "body": resp_json if resp_json is not None else _trim(content.get("text"))},
+    }
+
+
+def header_profile(entry: dict[str, Any]) -> dict[str, list[str]]:
+    """Which portal headers and cookies a call needed, as names only."""
+    req = entry.get("request") or {}
+    names = sorted({h["name"] for h in req.get("headers") or [] if isinstance(h, dict)
+                    and h.get("name", "").lower() not in STANDARD_HEADERS and not h.get("name", "").lower().startswith(("sec-", ":"))})
+    cookies = ((entry.get("_portalspec") or {}).get("redaction") or {}).get("cookies", {}).get("request", [])
+    auth = [h["value"].split(" ", 1)[0] for h in req.get("headers") or []
+            if isinstance(h, dict) and h.get("name", "").lower() == "authorization"]
+    return {"headers": names, "cookies": sorted(cookies), "authorization": sorted(set(auth))}
+
+
+@dataclass
+class OpStats:
+    op: Operation
+    calls: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    blocked: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    request: SchemaAccumulator | None = None
+    response: SchemaAccumulator | None = None
+    mutation_example: dict[str, Any] | None = None
+    mutation_profile: dict[str, list[str]] | None = None
+    browsed: set[str] = field(default_factory=set)
+    variants: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class FindingAgg:
+    spec: str
+    operationId: str | None
+    method: str
+    path: str
+    location: str
+    status: int | None
+    pointer: str
+    kind: str
+    expected: Any
+    observed: Any
+    severity: str
+    calls: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    example: dict[str, Any] | None = None
+    source_file: str | None = None
+    source_pointer: str | None = None
+
+
+@dataclass
+class Facts:
+    """Everything a report says, before rendering."""
+
+    index: SpecIndex
+    captures: list[str]
+    calls: int = 0
+    matched: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    blocked: int = 0
+    hosts: Counter[str] = field(default_factory=Counter)
+    portals: Counter[str] = field(default_factory=Counter)
+    first: str | None = None
+    last: str | None = None
+    ops: dict[str, OpStats] = field(default_factory=dict)
+    findings: dict[tuple[Any, ...], FindingAgg] = field(default_factory=dict)
+    inferrer: TemplateInferrer = field(default_factory=TemplateInferrer)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _seen(obj: Any, started: str | None) -> None:
+    if started:
+        obj.first_seen = min(filter(None, [obj.first_seen, started]))
+        obj.last_seen = max(filter(None, [obj.last_seen, started]))
+
+
+def _referer_page(entry: dict[str, Any]) -> str | None:
+    for h in (entry.get("request") or {}).get("headers") or []:
+        if isinstance(h, dict) and str(h.get("name", "")).lower() == "referer":
+            parts = urlsplit(str(h.get("value") or ""))
+            page = parts.path + (f"#{parts.fragment}" if parts.fragment else "")
+            return page or "/"
+    return None
+
+
+class FactsBuilder:
+    """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
+
+    def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False) -> None:
+        self.facts = Facts(index=index, captures=captures)
+        self.checker = DriftChecker()
+        self.infer_all = infer_all
+
+    def add_captures(self, captures: Iterable[str | Path]) -> Facts:
+        for cap in captures:
+            reader = CaptureReader(cap, warn=self.facts.warnings.append)
+            for i, entry in enumerate(reader):
+                self.add(entry, {"capture": str(cap), "entry": i})
+        return self.facts
+
+    def add(self, entry: dict[str, Any], ref: dict[str, Any]) -> None:
+        f = self.facts
+        m = f.index.matcher.match(call_from_entry(entry))
+        started = entry.get("startedDateTime")
+        ext = entry.get("_portalspec") or {}
+        f.calls += 1
+        host = urlsplit(m.url).netloc
+        f.hosts[host] += 1
+        if ext.get("portal"):
+            f.portals[ext["portal"]] += 1
+        if started:
+            f.first = min(filter(None, [f.first, started]))
+            f.last = max(filter(None, [f.last, started]))
+        blocked = bool(ext.get("blocked"))
+        f.blocked += blocked
+        if m.op is not None:
+            f.matched += 1
+            self._documented(m, m.op, entry, ref, started, blocked)
+            for inner in m.inner:
+                if inner.op is not None:
+                    st = self._stats(inner.op)
+                    st.calls += 1
+        else:
+            f.reasons[m.reason or "undocumented"] += 1
+            self._undocumented(m, entry, ref, started, blocked, host)
+
+    def _stats(self, op: Operation) -> OpStats:
+        st = self.facts.ops.get(op.key)
+        if st is None:
+            st = self.facts.ops[op.key] = OpStats(op)
+        return st
+
+    def _documented(self, m: Match, op: Operation, entry: dict[str, Any], ref: dict[str, Any], started: str | None,
+                    blocked: bool) -> None:
+        st = self._stats(op)
+        st.calls += 1
+        status = int((entry.get("response") or {}).get("status") or 0)
+        st.statuses[status] += 1
+        st.blocked += blocked
+        _seen(st, started)
+        page = _referer_page(entry)
+        if page and len(st.browsed) < 10:
+            st.browsed.add(page)
+        if m.variant and m.variant.get("graphql"):
+            st.variants[str(m.variant["graphql"])] += 1
+        if op.method in WRITE_METHODS and st.mutation_example is None:
+            st.mutation_example = example_of(entry, ref)
+            st.mutation_profile = header_profile(entry)
+        example: dict[str, Any] | None = None
+        for fd in check_call(self.checker, op, entry):
+            key = (op.key, fd.location, fd.status, fold_pointer(fd.pointer), fd.kind, json.dumps(fd.expected, default=str))
+            agg = self.facts.findings.get(key)
+            if agg is None:
+                example = example or example_of(entry, ref)
+                agg = self.facts.findings[key] = FindingAgg(
+                    op.spec, op.operation_id, op.method, op.path, fd.location, fd.status, fold_pointer(fd.pointer),
+                    fd.kind, fd.expected, fd.observed, fd.severity, example=example,
+                    source_file=op.source_file, source_pointer=op.source_pointer)
+            agg.calls += 1
+            _seen(agg, started)
+        # Inference for operations whose schemas document nothing.
+        req_body = _body_value((entry.get("request") or {}).get("postData"))
+        if req_body is not None and (self.infer_all or op.request_body is None or is_placeholder_schema(
+                media_schema((op.request_body or {}).get("content"), "application/json")[0])):
+            st.request = st.request or SchemaAccumulator()
+            st.request.add(req_body)
+        resp_body = _body_value((entry.get("response") or {}).get("content"))
+        if resp_body is not None and 200 <= status < 300:
+            robj, _ = response_for(op, status)
+            schema = media_schema((robj or {}).get("content"), "application/json")[0] if robj else None
+            if self.infer_all or is_placeholder_schema(schema):
+                st.response = st.response or SchemaAccumulator()
+                st.response.add(resp_body)
+
+    def _undocumented(self, m: Match, entry: dict[str, Any], ref: dict[str, Any], started: str | None,
+                      blocked: bool, host: str) -> None:
+        path = urlsplit(m.url).path
+        shape = self.facts.inferrer.add(host, m.method, path)
+        if shape is None:
+            return
+        _add_to_shape(shape, entry, ref, started, blocked, m.reason)
+
+
+def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], started: str | None, blocked: bool,
+                  reason: str | None) -> None:
+    req_body = _body_value((entry.get("request") or {}).get("postData"))
+    if req_body is not None:
+        shape.request.add(req_body)
+    status = int((entry.get("response") or {}).get("status") or 0)
+    shape.statuses[status] += 1
+    resp_body = _body_value((entry.get("response") or {}).get("content"))
+    if resp_body is not None and 200 <= status < 300:
+        shape.response.add(resp_body)
+    if shape.example is None:
+        shape.example = {**example_of(entry, ref), "profile": header_profile(entry), "reason": reason}
+    shape.blocked += blocked
+    if started:
+        shape.first_seen = min(filter(None, [shape.first_seen, started]))
+        shape.last_seen = max(filter(None, [shape.last_seen, started]))
+    page = _referer_page(entry)
+    if page and len(shape.referers) < 10:
+        shape.referers.add(page)
+
+
+def build_facts(index: SpecIndex, captures: list[str]) -> Facts:
+    return FactsBuilder(index, captures).add_captures(captures)
+
+
+def portalspec_version() -> str:
+    return __version__

@@ -1,0 +1,128 @@
+"""The report document: the facts as one JSON-able dict. Every renderer reads only this."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .. import __version__
+from ..paths import display_path
+from ..specs.model import WRITE_METHODS
+from .build import Facts
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _op_id(spec: str, method: str, path: str) -> str:
+    return f"{spec}:{method}:{path}"
+
+
+def to_report(facts: Facts) -> dict[str, Any]:
+    index = facts.index
+    templates = facts.inferrer.templates()
+    total_ops = sum(len(s.operations) for s in index.specs)
+    findings = sorted(facts.findings.values(),
+                      key=lambda a: (a.spec, a.path, a.method, SEVERITY_ORDER.get(a.severity, 3), -a.calls, a.pointer, a.kind))
+    by_op_calls = {k: st.calls for k, st in facts.ops.items()}
+    findings.sort(key=lambda a: (-by_op_calls.get(f"{a.spec} {a.method} {a.path}", 0), a.spec, a.path, a.method,
+                                 SEVERITY_ORDER.get(a.severity, 3), -a.calls, a.pointer, a.kind))
+
+    operations = []
+    for key, st in sorted(facts.ops.items(), key=lambda kv: (-kv[1].calls, kv[0])):
+        op = st.op
+        d: dict[str, Any] = {
+            "id": _op_id(op.spec, op.method, op.path), "spec": op.spec, "operationId": op.operation_id,
+            "method": op.method, "path": op.path, "calls": st.calls,
+            "statuses": {str(k): v for k, v in sorted(st.statuses.items())},
+            "blocked": st.blocked, "deprecated": op.deprecated, "first_seen": st.first_seen, "last_seen": st.last_seen,
+            "browsed_pages": sorted(st.browsed), "source_file": display_path(op.source_file), "source_pointer": op.source_pointer,
+        }
+        if st.variants:
+            d["graphql_operations"] = dict(st.variants.most_common())
+        if st.request is not None:
+            d["inferred_request_schema"] = st.request.schema()
+        if st.response is not None:
+            d["inferred_response_schema"] = st.response.schema()
+        operations.append(d)
+
+    undocumented = []
+    for t in templates:
+        sh = t.shape
+        undocumented.append({
+            "id": f"undoc:{t.method}:{t.host}{t.template}", "host": t.host, "method": t.method, "template": t.template,
+            "calls": t.calls, "blocked": sh.blocked, "params": t.params,
+            "statuses": {str(k): v for k, v in sorted(sh.statuses.items())},
+            "request_schema": sh.request.schema() if sh.request.count else None,
+            "response_schema": sh.response.schema() if sh.response.count else None,
+            "example": sh.example, "first_seen": sh.first_seen, "last_seen": sh.last_seen,
+            "browsed_pages": sorted(sh.referers), "reason": (sh.example or {}).get("reason"),
+        })
+
+    drift = []
+    for i, a in enumerate(findings):
+        drift.append({
+            "id": f"drift-{i + 1}", "spec": a.spec, "operationId": a.operationId, "method": a.method, "path": a.path,
+            "location": a.location, "status": a.status, "pointer": a.pointer, "kind": a.kind, "expected": a.expected,
+            "observed": a.observed, "severity": a.severity, "calls": a.calls, "first_seen": a.first_seen,
+            "last_seen": a.last_seen, "example": a.example, "source_file": display_path(a.source_file), "source_pointer": a.source_pointer,
+        })
+
+    mutations = []
+    for st in sorted(facts.ops.values(), key=lambda s: (-s.calls, s.op.key)):
+        if st.op.method in WRITE_METHODS and st.mutation_example is not None:
+            ex = st.mutation_example
+            mutations.append({
+                "operationId": st.op.operation_id, "spec": st.op.spec, "method": st.op.method, "template": st.op.path,
+                "documented": True, "calls": st.calls, "blocked": st.blocked > 0, "blocked_calls": st.blocked,
+                "request_example": ex["request"], "headers_profile": st.mutation_profile,
+                "response_status": ex["response"]["status"], "response_example": ex["response"]["body"],
+            })
+    for u in undocumented:
+        if u["method"] in WRITE_METHODS and u["example"]:
+            ex = u["example"]
+            mutations.append({
+                "operationId": None, "spec": None, "method": u["method"], "template": u["template"], "host": u["host"],
+                "documented": False, "calls": u["calls"], "blocked": u["blocked"] > 0, "blocked_calls": u["blocked"],
+                "request_example": ex["request"], "headers_profile": ex.get("profile"),
+                "response_status": ex["response"]["status"], "response_example": ex["response"]["body"],
+            })
+
+    coverage = []
+    seen_keys = set(facts.ops)
+    for s in index.specs:
+        keys = [op.key for op in s.operations]
+        seen = [k for k in keys if k in seen_keys]
+        coverage.append({
+            "spec": s.name, "title": s.title, "operations": len(keys), "seen": len(seen),
+            "percent": round(100.0 * len(seen) / len(keys), 1) if keys else 0.0,
+            "never_seen": [f"{op.method} {op.path}" for op in s.operations if op.key not in seen_keys],
+            "deprecated_called": [f"{op.method} {op.path}" for op in s.operations if op.deprecated and op.key in seen_keys],
+        })
+
+    kinds = Counter(d["kind"] for d in drift)
+    severities = Counter(d["severity"] for d in drift)
+    summary = {
+        "portalspec": __version__,
+        "captures": facts.captures,
+        "calls": facts.calls,
+        "matched": facts.matched,
+        "undocumented": facts.calls - facts.matched,
+        "not_matched_by_reason": dict(sorted(facts.reasons.items())),
+        "undocumented_templates": len(undocumented),
+        "blocked_writes": facts.blocked,
+        "mutations": len(mutations),
+        "operations_seen": len(facts.ops),
+        "operations_total": total_ops,
+        "drift_findings": len(drift),
+        "drift_by_kind": dict(sorted(kinds.items())),
+        "drift_by_severity": {k: severities.get(k, 0) for k in ("error", "warning", "info")},
+        "portals": dict(facts.portals.most_common()),
+        "hosts": dict(facts.hosts.most_common()),
+        "first_call": facts.first,
+        "last_call": facts.last,
+        "warnings": facts.warnings[:100],
+    }
+    specs = [{"spec": s.name, "title": s.title, "root": display_path(s.root), "operations": len(s.operations),
+              "warnings": s.warnings, "errors": s.errors} for s in index.specs]
+    return {"summary": summary, "specs": specs, "operations": operations, "undocumented": undocumented,
+            "drift": drift, "mutations": mutations, "coverage": coverage}

@@ -1,0 +1,109 @@
+"""``portalspec report`` and ``portalspec demo``: captures in, report files out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import PortalspecError
+from ..fixtures.store import write_atomic
+from .build import build_facts
+from .document import to_report
+
+FORMATS = ("md", "html", "json", "sarif")
+FAIL_ON = ("undocumented", "drift", "blocked", "ambiguous", "errors")
+
+
+def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if "json" in formats:
+        written["json"] = out / "report.json"
+        write_atomic(written["json"], json.dumps(report, indent=2, ensure_ascii=False, default=str).encode() + b"\n", 0o644)
+    if "md" in formats:
+        from .render_md import render_markdown
+
+        written["md"] = out / "report.md"
+        write_atomic(written["md"], render_markdown(report).encode(), 0o644)
+    if "html" in formats:
+        from .render_html import render_html
+
+        written["html"] = out / "report.html"
+        write_atomic(written["html"], render_html(report).encode(), 0o644)
+    if "sarif" in formats:
+        from .render_sarif import render_sarif
+
+        written["sarif"] = out / "report.sarif"
+        write_atomic(written["sarif"], json.dumps(render_sarif(report), indent=2, default=str).encode() + b"\n", 0o644)
+    if overlay:
+        from .overlay import build_overlay, dump_overlay
+
+        written["overlay"] = out / "spec-update.overlay.yaml"
+        write_atomic(written["overlay"], dump_overlay(build_overlay(report)).encode(), 0o644)
+    return written
+
+
+def fail_categories(report: dict[str, Any], fail_on: list[str]) -> list[str]:
+    s = report["summary"]
+    hits = {
+        "undocumented": s["undocumented"] > 0,
+        "drift": s["drift_findings"] > 0,
+        "blocked": s["blocked_writes"] > 0,
+        "ambiguous": s["not_matched_by_reason"].get("ambiguous", 0) > 0,
+        "errors": s["drift_by_severity"].get("error", 0) > 0,
+    }
+    return [c for c in fail_on if hits.get(c)]
+
+
+def run_report(a: argparse.Namespace) -> int:
+    from ..specs.index import SpecIndex
+
+    bad = [f for f in a.format if f not in FORMATS]
+    if bad:
+        raise PortalspecError(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+    bad = [c for c in a.fail_on if c not in FAIL_ON]
+    if bad:
+        raise PortalspecError(f"unknown --fail-on category {', '.join(bad)}; choose from {', '.join(FAIL_ON)}")
+    index = SpecIndex.load(a.specs, use_cache=not getattr(a, "no_cache", False))
+    report = to_report(build_facts(index, [str(c) for c in a.captures]))
+    written = write_report(report, Path(a.out), a.format)
+    s = report["summary"]
+    print(f"{s['calls']} calls: {s['matched']} matched, {s['undocumented']} undocumented "
+          f"({s['undocumented_templates']} endpoints), {s['drift_findings']} drift findings, "
+          f"{s['blocked_writes']} blocked writes")
+    for kind, path in written.items():
+        print(f"  {kind:8} {path}")
+    failed = fail_categories(report, a.fail_on)
+    if failed:
+        print(f"failing: {', '.join(failed)} has findings", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_demo(a: argparse.Namespace) -> int:
+    root = Path(a.root)
+    specs, cap, out = root / "specs" / "demo", root / "captures" / "demo", root / "reports" / "demo"
+    if not specs.is_dir():
+        raise PortalspecError("demo spec not found (run from the project root or pass --root)", str(specs))
+    if a.rebuild_capture or not cap.exists():
+        import shutil
+        import tempfile
+
+        from ..demo import demo_har
+        from ..importers import import_file
+
+        if cap.exists():
+            shutil.rmtree(cap)
+        with tempfile.TemporaryDirectory() as tmp:
+            har = Path(tmp) / "demo.har"
+            har.write_text(json.dumps(demo_har()))
+            res = import_file(har, cap, progress=False)
+        print(f"demo capture: {res.imported} calls imported (redacted) into {cap}")
+    ns = argparse.Namespace(captures=[str(cap)], specs=[str(specs)], out=str(out), format=list(FORMATS), fail_on=[],
+                            no_cache=False)
+    code = run_report(ns)
+    print(f"\nHTML report: {(out / 'report.html').resolve()}")
+    return code
