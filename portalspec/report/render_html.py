@@ -15,6 +15,8 @@ def _pretty(v: Any) -> str:
 
 
 def _short(v: Any, n: int = 120) -> str:
+    if v is None:
+        return "-"
     s = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
     return s if len(s) <= n else s[: n - 1] + "…"
 

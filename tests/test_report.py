@@ -1,0 +1,196 @@
+"""Reports: the same facts in every format, no secrets, exit codes, and spec updates that round-trip."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from portalspec.importers import import_file
+from portalspec.shapes.drift import media_schema, response_for
+from portalspec.specs.index import SpecIndex
+from portalspec.synth import build_url, value_for
+
+from .canary import Canaries, form_entries, har, portal_entry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "portalspec.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def schema() -> dict[str, Any]:
+    return json.loads(resources.files("portalspec.report").joinpath("report.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    shutil.copytree(ROOT / "specs", root / "specs")
+    r = cli("demo", "--root", str(root), "--rebuild-capture", cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert "HTML report: " in r.stdout and str(root / "reports" / "demo" / "report.html") in r.stdout
+    return root / "reports" / "demo"
+
+
+def test_demo_produces_every_format_and_a_valid_json(demo_report: Path) -> None:
+    for name in ("report.json", "report.md", "report.html", "report.sarif", "spec-update.overlay.yaml"):
+        assert (demo_report / name).stat().st_size > 200, name
+    report = json.loads((demo_report / "report.json").read_text())
+    jsonschema.validate(report, schema())
+    s = report["summary"]
+    assert s["calls"] == 16 and s["matched"] + s["undocumented"] == s["calls"]
+    templates = {(u["method"], u["template"]) for u in report["undocumented"]}
+    assert ("GET", "/api/auditLogs/signIns/{signInId}") in templates
+    assert ("POST", "/api/users/{userId}/resetPassword") in templates
+    kinds = {(d["kind"], d["pointer"]) for d in report["drift"]}
+    assert ("undocumented_property", "/value/*/onPremisesSyncEnabled") in kinds
+    assert ("type_mismatch", "/value/*/accountEnabled") in kinds
+    assert ("undocumented_property", "/passkeyPolicy") in kinds
+    methods = sorted(m["method"] for m in report["mutations"])
+    assert methods == ["DELETE", "PATCH", "POST", "POST", "POST"]  # reads sent as POST count too
+    reset = next(m for m in report["mutations"] if m["template"].endswith("resetPassword"))
+    assert reset["request_example"]["body"]["newPassword"].startswith("<redacted:")
+    assert "AjaxSessionKey" in reset["headers_profile"]["headers"] and "sccauth" in reset["headers_profile"]["cookies"]
+    sarif = json.loads((demo_report / "report.sarif").read_text())
+    located = [r for r in sarif["runs"][0]["results"] if r.get("locations")]
+    assert located and all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 0 for r in located)
+
+
+class _Numbers(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, list[str]] = {}
+        self._key: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._key = dict(attrs).get("data-k")
+
+    def handle_data(self, data: str) -> None:
+        if self._key:
+            self.values.setdefault(self._key, []).append(data.strip())
+            self._key = None
+
+
+def test_every_number_in_md_and_html_equals_the_json(demo_report: Path) -> None:
+    report = json.loads((demo_report / "report.json").read_text())
+    s = report["summary"]
+    p = _Numbers()
+    p.feed((demo_report / "report.html").read_text())
+    for key in ("calls", "matched", "undocumented", "undocumented_templates", "blocked_writes", "mutations",
+                "operations_seen", "drift_findings"):
+        assert p.values[key] == [str(s[key])], key
+    assert p.values["seen"] == [str(c["seen"]) for c in report["coverage"]]
+    assert p.values["operations"] == [str(c["operations"]) for c in report["coverage"]]
+    md = (demo_report / "report.md").read_text()
+    table = dict(re.findall(r"^\| ([a-z ]+) \| ([^|]+) \|$", md, re.M))
+    assert table["calls"] == str(s["calls"]) and table["matched"] == str(s["matched"])
+    assert table["undocumented"] == str(s["undocumented"]) and table["drift findings"] == str(s["drift_findings"])
+    assert table["operations seen"] == f"{s['operations_seen']} of {s['operations_total']}"
+    assert table["blocked writes"] == str(s["blocked_writes"]) and table["mutations"] == str(s["mutations"])
+    rows = re.findall(r"^\| <a id=\"drift-\d+\"></a>`([a-z_]+)` .*\| (\d+) \|$", md, re.M)
+    assert [(k, int(n)) for k, n in rows] == [(d["kind"], d["calls"]) for d in report["drift"]]
+
+
+def test_reports_carry_no_secret(tmp_path: Path) -> None:
+    c = Canaries()
+    src = tmp_path / "in.har"
+    src.write_text(json.dumps(har([portal_entry(c), *form_entries(c)])))
+    import_file(src, tmp_path / "cap", progress=False)
+    src.unlink()
+    r = cli("report", str(tmp_path / "cap"), "--specs", str(ROOT / "specs" / "demo"), "--out", str(tmp_path / "rep"))
+    assert r.returncode == 0, r.stderr
+    assert len(list((tmp_path / "rep").iterdir())) == 5
+    assert c.leaks([tmp_path / "rep", tmp_path / "cap"]) == []
+    assert c.leaks([Path("/dev/null")]) == []  # the check itself runs
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert report["summary"]["calls"] == 3 and report["mutations"]
+
+
+def test_exit_codes(tmp_path: Path, demo_report: Path) -> None:
+    cap = demo_report.parent.parent / "captures" / "demo"
+    specs = demo_report.parent.parent / "specs" / "demo"
+    assert cli("report", str(cap), "--specs", str(specs), "--out", str(tmp_path / "a"), "--format", "json").returncode == 0
+    r = cli("report", str(cap), "--specs", str(specs), "--out", str(tmp_path / "b"), "--fail-on", "undocumented,drift")
+    assert r.returncode == 1 and "undocumented, drift" in r.stderr
+    assert cli("report", str(cap), "--specs", str(specs), "--out", str(tmp_path / "c"), "--fail-on", "blocked").returncode == 0
+    r = cli("report", str(tmp_path / "missing"), "--specs", str(specs), "--out", str(tmp_path / "d"))
+    assert r.returncode == 2 and "missing" in r.stderr and "Traceback" not in r.stderr
+    r = cli("report", str(cap), "--specs", str(specs), "--out", str(tmp_path / "e"), "--format", "pdf")
+    assert r.returncode == 2 and "pdf" in r.stderr
+
+
+def _entry(method: str, url: str, status: int, resp: Any = None, body: Any = None) -> dict[str, Any]:
+    req: dict[str, Any] = {"method": method, "url": url, "httpVersion": "HTTP/2", "headers": [
+        {"name": "Referer", "value": "https://admin.cloud.microsoft/#/users"}], "cookies": [], "queryString": [],
+        "headersSize": -1, "bodySize": -1}
+    if body is not None:
+        req["postData"] = {"mimeType": "application/json", "text": json.dumps(body)}
+    return {"startedDateTime": "2026-11-20T10:00:00Z", "time": 1, "request": req,
+            "response": {"status": status, "statusText": "", "httpVersion": "HTTP/2", "headers": [], "cookies": [],
+                         "content": {"size": 0, "mimeType": "application/json", "text": json.dumps(resp) if resp is not None else ""},
+                         "redirectURL": "", "headersSize": -1, "bodySize": -1}, "cache": {}, "timings": {}}
+
+
+def test_overlay_round_trip_on_a_real_multi_file_spec(nodoc: Path, tmp_path: Path) -> None:
+    spec_dir = tmp_path / "nodoc-m365-admin"
+    shutil.copytree(nodoc / "nodoc-m365-admin", spec_dir)
+    originals = {p: p.read_text() for p in spec_dir.rglob("*.yml")}
+    index = SpecIndex.load([spec_dir], use_cache=False)
+    entries = []
+    planted = 0
+    for op in index.operations:
+        robj, found = response_for(op, 200)
+        schema_ = media_schema((robj or {}).get("content"), "application/json")[0] if found and robj else None
+        if planted >= 6 or not isinstance(schema_, dict) or "properties" not in schema_ or schema_.get("additionalProperties") is not None:
+            continue
+        body = value_for(schema_)
+        body["portalspecObserved"] = "x"
+        entries.append(_entry(op.method, build_url(op), 200, body))
+        planted += 1
+    assert planted >= 3
+    for _ in range(3):
+        entries.append(_entry("GET", f"https://admin.cloud.microsoft/admin/api/portalspec/widgets/{uuid.uuid4()}", 200,
+                              {"id": str(uuid.uuid4()), "name": "w", "enabled": True}))
+    entries.append(_entry("POST", "https://admin.cloud.microsoft/admin/api/portalspec/widgets", 201, {"id": "1"}, {"name": "w"}))
+    (tmp_path / "m.har").write_text(json.dumps(har(entries)))
+    import_file(tmp_path / "m.har", tmp_path / "cap", progress=False)
+
+    def report(out: str) -> dict[str, Any]:
+        r = cli("report", str(tmp_path / "cap"), "--specs", str(spec_dir), "--out", str(tmp_path / out), "--no-cache", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        return json.loads((tmp_path / out / "report.json").read_text())
+
+    before = report("r1")
+    ours = [u for u in before["undocumented"] if "/portalspec/" in u["template"]]
+    assert {(u["method"], u["template"]) for u in ours} == {
+        ("GET", "/admin/api/portalspec/widgets/{widgetId}"), ("POST", "/admin/api/portalspec/widgets")}
+    observed = [d for d in before["drift"] if d["kind"] == "undocumented_property" and d["pointer"].endswith("/portalspecObserved")]
+    assert len(observed) == planted
+    r = cli("update-spec", str(tmp_path / "r1" / "spec-update.overlay.yaml"), "--specs", str(spec_dir), "--in-place", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    changed = 0
+    for p, old in originals.items():
+        new = p.read_text()
+        if new != old:
+            changed += 1
+            removed = [l for l in difflib.ndiff(old.splitlines(), new.splitlines()) if l.startswith("- ")]
+            assert removed == [], (p, removed[:3])  # every original line is still there, in order
+    assert changed >= 2  # the root (new paths) and at least one component file
+    after = report("r2")
+    assert not [u for u in after["undocumented"] if "/portalspec/" in u["template"]]
+    assert not [d for d in after["drift"] if d["pointer"].endswith("/portalspecObserved")]
+    assert after["summary"]["operations_total"] == before["summary"]["operations_total"] + 2
