@@ -39,7 +39,7 @@ def cmd_import(a: argparse.Namespace) -> int:
 
     total = 0
     for f in a.files:
-        res = import_file(f, a.out, pseudonymize=a.pseudonymize, limit=a.body_limit, warn=_warn)
+        res = import_file(f, a.out, pseudonymize=a.pseudonymize, limit=a.body_limit, warn=_warn, jobs=a.jobs)
         resumed = f" (resumed after entry {res.resumed_after})" if res.resumed_after >= 0 else ""
         print(f"{f}: {res.imported} entries imported into {a.out}{resumed}"
               + (f", {res.skipped} skipped" if res.skipped else "") + (f", {res.warnings} warnings" if res.warnings else ""))
@@ -220,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also replace PII with stable pseudonyms: upn,email,tenant")
     sp.add_argument("--body-limit", type=_size, default=1024 * 1024, metavar="SIZE",
                     help="keep bodies up to SIZE (default 1M); longer ones are truncated and marked")
+    sp.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                    help="worker processes (default: 2 for files over 16 MB when 2 cores are free, else 1)")
 
     sp = add("export", cmd_export, "Export a capture folder as one standard HAR 1.2 file.")
     sp.add_argument("capture", metavar="CAPDIR")

@@ -112,3 +112,24 @@ def test_pseudonymize_keeps_shape(tmp_path: Path) -> None:
     assert "adele" not in text and "contoso" not in text
     body = json.loads(next(iter(CaptureReader(tmp_path / "cap")))["response"]["content"]["text"])
     assert body["mail"].startswith("user-") and body["mail"].endswith("@example.invalid")
+
+
+def test_parallel_import_equals_serial(tmp_path: Path) -> None:
+    c = Canaries()
+    entries = []
+    for i in range(600):
+        e = portal_entry(c)
+        e["request"]["url"] = e["request"]["url"].replace("/apply", f"/apply{i}")
+        entries.append(e)
+    src = tmp_path / "in.har"
+    src.write_text(json.dumps(har(entries)))
+    one = import_file(src, tmp_path / "one", progress=False, jobs=1)
+    two = import_file(src, tmp_path / "two", progress=False, jobs=2)
+    assert one.imported == two.imported == 600
+    a, b = list(CaptureReader(tmp_path / "one")), list(CaptureReader(tmp_path / "two"))
+    assert [e["request"]["url"].split("?")[0].rsplit("/", 1)[1] for e in b] == [f"apply{i}" for i in range(600)]
+    assert [sorted(e["_portalspec"]["redaction"]["counts"]) for e in a] == [sorted(e["_portalspec"]["redaction"]["counts"]) for e in b]
+    cookie = {e["request"]["headers"][1]["value"] for e in b}
+    assert len(cookie) == 1  # one placeholder per secret across both workers
+    src.unlink()
+    assert c.leaks([tmp_path]) == []

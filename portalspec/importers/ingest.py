@@ -19,14 +19,20 @@ class Ingestor:
         self.families = families or {}
 
     def add(self, entry: dict[str, Any], **ext: Any) -> dict[str, Any]:
-        notes = (entry.get("_portalspec") or {}).get("notes")
-        entry.pop("_portalspec", None)
-        self.redactor.redact_entry(entry)
-        meta = entry["_portalspec"]
-        host = urlsplit(entry["request"]["url"]).hostname or ""
-        meta["portal"] = portal_family(host, self.families)
-        if notes:
-            meta["notes"] = notes
-        meta.update({k: v for k, v in ext.items() if v is not None})
-        self.writer.append(entry)
+        self.writer.append(prepare(entry, self.redactor, self.families, **ext))
         return entry
+
+
+def prepare(entry: dict[str, Any], redactor: Redactor, families: dict[str, str] | None = None,
+            **ext: Any) -> dict[str, Any]:
+    """Redact ``entry`` in place and fill its ``_portalspec`` extension (portal family, notes, ``ext``)."""
+    notes = (entry.get("_portalspec") or {}).get("notes")
+    entry.pop("_portalspec", None)
+    redactor.redact_entry(entry)
+    meta = entry["_portalspec"]
+    host = urlsplit(entry["request"]["url"]).hostname or ""
+    meta["portal"] = portal_family(host, families)
+    if notes:
+        meta["notes"] = notes
+    meta.update({k: v for k, v in ext.items() if v is not None})
+    return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
 from .flows import iter_flows
 from .har import iter_har
-from .ingest import Ingestor
+from .ingest import Ingestor, prepare
 
 FLOW_SUFFIXES = (".flows", ".flow", ".mitm", ".dump")
 
@@ -74,6 +75,47 @@ class _Progress:
             print(file=sys.stderr)
 
 
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+CHUNK = 256
+_worker_state: dict[str, Any] = {}
+
+
+def _worker_init(key: bytes, pseudonymize: list[str], limit: int, session: str, kind: str) -> None:
+    _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, session=session, kind=kind)
+
+
+def _worker(chunk: list[tuple[int, Any, dict[str, Any]]]) -> list[tuple[int, bytes | None, str | None, str | None]]:
+    """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order."""
+    from ..fixtures.store import serialise
+
+    st = _worker_state
+    out: list[tuple[int, bytes | None, str | None, str | None]] = []
+    for index, raw, source in chunk:
+        try:
+            entry = normalise_har_entry(raw, st["limit"]) if st["kind"] == "har" else raw
+        except EntryError as e:
+            out.append((index, None, None, str(e)))
+            continue
+        entry = prepare(entry, st["redactor"], source=source)
+        entry["_portalspec"]["session"] = st["session"]
+        out.append((index, serialise(entry), entry["_portalspec"].get("portal"), None))
+    return out
+
+
+def _chunks(source: Iterator[tuple[int, Any]], skip_to: int, digest: str, name: str
+            ) -> Iterator[list[tuple[int, Any, dict[str, Any]]]]:
+    chunk: list[tuple[int, Any, dict[str, Any]]] = []
+    for index, raw in source:
+        if index <= skip_to:
+            continue
+        chunk.append((index, raw, {"file": name, "sha256": digest, "index": index}))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def import_file(
     path: Path | str,
     out: Path | str,
@@ -81,7 +123,13 @@ def import_file(
     limit: int = DEFAULT_BODY_LIMIT,
     warn: Callable[[str], None] | None = None,
     progress: bool | None = None,
+    jobs: int | None = None,
 ) -> ImportResult:
+    """Import one file. ``jobs``: worker processes (None: 2 when the file is large and cores allow).
+
+    With several jobs, placeholders stay stable (the workers share the session's key, in memory);
+    the sweep of remembered secrets then works per worker.
+    """
     path, out = Path(path), Path(out)
     if not path.exists():
         raise PortalspecError("no such file", str(path))
@@ -102,9 +150,16 @@ def import_file(
         source = iter_har(path, _warn, bar)
     else:
         source = iter_flows(path, limit, _warn, bar)
-    redactor = Redactor(pseudonymize=pseudonymize)
-    options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind}
+    key = os.urandom(32)
+    redactor = Redactor(key=key, pseudonymize=pseudonymize)
+    if jobs is None:
+        jobs = min(2, os.cpu_count() or 1) if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
+    options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind, "jobs": jobs}
     with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch") as writer:
+        if jobs > 1:
+            _parallel(source, writer, res, _warn, path, digest, key, list(pseudonymize), limit, kind, jobs)
+            bar.done()
+            return res
         ingest = Ingestor(writer, redactor)
         for index, raw in source:
             if index <= res.resumed_after:
@@ -119,3 +174,34 @@ def import_file(
             res.imported += 1
     bar.done()
     return res
+
+
+def _parallel(source: Iterator[tuple[int, Any]], writer: CaptureWriter, res: ImportResult, warn: Callable[[str], None],
+              path: Path, digest: str, key: bytes, pseudonymize: list[str], limit: int, kind: str, jobs: int) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(key, pseudonymize, limit, writer.session_id, kind)) as pool:
+        for results in _bounded_map(pool, _chunks(source, res.resumed_after, digest, path.name), jobs * 4):
+            for index, line, portal, error in results:
+                if line is None:
+                    warn(f"{path}: entry {index}: {error}; skipped")
+                    res.skipped += 1
+                    continue
+                writer.append_line(line, portal)
+                res.imported += 1
+
+
+def _bounded_map(pool: Any, chunks: Iterator[Any], window: int) -> Iterator[Any]:
+    """``pool.map`` in order with at most ``window`` chunks in flight (memory stays flat)."""
+    from collections import deque
+
+    pending: deque[Any] = deque()
+    for chunk in chunks:
+        pending.append(pool.submit(_worker, chunk))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

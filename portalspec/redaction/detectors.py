@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 # Names are normalised (lower case, letters and digits only) before they are compared.
 _SECRET_NAME_EXACT = frozenset(
@@ -34,19 +35,25 @@ def normalise_name(name: str) -> str:
     return _NORM.sub("", name.lower())
 
 
+_NAME_PARTS_RE = re.compile("|".join(_SECRET_NAME_PARTS))
+_HEADER_PARTS_RE = re.compile("|".join(_SECRET_HEADER_PARTS))
+
+
+@lru_cache(maxsize=8192)
 def is_secret_name(name: str) -> bool:
     """True for a query, form or JSON key whose value is a credential (case/punctuation-insensitive)."""
     n = normalise_name(name)
     if not n:
         return False
-    return n in _SECRET_NAME_EXACT or any(p in n for p in _SECRET_NAME_PARTS)
+    return n in _SECRET_NAME_EXACT or _NAME_PARTS_RE.search(n) is not None
 
 
+@lru_cache(maxsize=4096)
 def is_secret_header(name: str) -> bool:
     n = normalise_name(name)
     if n in _HEADER_ALLOW:
         return False
-    return any(p in n for p in _SECRET_HEADER_PARTS)
+    return _HEADER_PARTS_RE.search(n) is not None
 
 
 JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")

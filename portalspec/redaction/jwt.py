@@ -19,9 +19,7 @@ def decode_part(part: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def claims_summary(
-    token: str, tenant_placeholder: Callable[[str], str], started_epoch: float | None
-) -> dict[str, Any]:
+def claims_summary(token: str, tenant_placeholder: Callable[[str], str]) -> dict[str, Any]:
     """Summarise a compact JWT. ``tid`` (also inside ``iss``) becomes a placeholder."""
     parts = token.split(".")
     header = decode_part(parts[0]) or {}
@@ -38,10 +36,18 @@ def claims_summary(
         if isinstance(out.get("iss"), str):
             out["iss"] = out["iss"].replace(tid, ph)
     exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and started_epoch is not None:
-        out["exp_in_s"] = int(exp - started_epoch)
-    elif isinstance(exp, (int, float)) and isinstance(claims.get("iat"), (int, float)):
-        out["lifetime_s"] = int(exp - claims["iat"])
+    if isinstance(exp, (int, float)):
+        out["exp"] = exp  # made relative by ``relative_expiry``; never written as is
+        if isinstance(claims.get("iat"), (int, float)):
+            out["lifetime_s"] = int(exp - claims["iat"])
+    return out
+
+
+def relative_expiry(summary: dict[str, Any], started_epoch: float | None) -> dict[str, Any]:
+    """The summary with ``exp`` replaced by seconds from the call's start (``exp_in_s``)."""
+    out = {k: v for k, v in summary.items() if k != "exp"}
+    if "exp" in summary and started_epoch is not None:
+        out["exp_in_s"] = int(summary["exp"] - started_epoch)
     return out
 
 

@@ -10,7 +10,6 @@ their URL-encoded and base64 forms.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import os
@@ -23,12 +22,13 @@ from typing import Any, Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from . import detectors as d
-from .jwt import claims_summary
+from .jwt import claims_summary, relative_expiry
 
 PII_KINDS = frozenset({"upn", "email", "tenant"})
 _URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh"})
 _MIN_SWEEP_LEN = 8
-_KNOWN_LIMIT = 4096
+_SCHEME_WORDS = ("bearer", "basic", "negotiate", "ntlm", "pop ")
+_KNOWN_LIMIT = 1024  # secret variants remembered for the sweep (about 170 secrets)
 
 
 @dataclass
@@ -51,19 +51,27 @@ class Redactor:
             raise ValueError(f"unknown pseudonymize kind(s): {', '.join(sorted(unknown))}")
         self._known: OrderedDict[str, str] = OrderedDict()  # secret variant -> placeholder
         self._sweep_re: re.Pattern[str] | None = None
+        self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
+        self._ph_cache: dict[tuple[str, str], str] = {}
+        self._jwt_cache: dict[str, dict[str, Any]] = {}
         self._ctx = _EntryContext()
 
     # -- placeholders -------------------------------------------------------------------------
     def _digest(self, value: str) -> bytes:
-        return hmac.new(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256")
 
     def placeholder(self, kind: str, value: str, remember: bool = True) -> str:
-        if d.is_placeholder(value):
+        if value.startswith("<redacted:") and d.is_placeholder(value):
             return value  # already redacted: redaction is idempotent
-        ph = f"<redacted:{kind}:{self._digest(value)[:4].hex()}>"
+        ph = self._ph_cache.get((kind, value))
+        if ph is None:
+            ph = f"<redacted:{kind}:{self._digest(value)[:4].hex()}>"
+            if len(self._ph_cache) >= _KNOWN_LIMIT:
+                self._ph_cache.clear()
+            self._ph_cache[(kind, value)] = ph
         self._ctx.counts[kind] += 1
-        if remember and len(value) >= _MIN_SWEEP_LEN and not d.is_placeholder(value):
+        if remember and len(value) >= _MIN_SWEEP_LEN and value not in self._known:
             self._remember(value, ph)
         return ph
 
@@ -86,8 +94,10 @@ class Redactor:
         return str(uuid.UUID(bytes=self._digest(value.lower())[:16], version=4))
 
     def tenant_placeholder(self, tid: str) -> str:
-        self._tenants.add(tid.lower())
-        self._sweep_re = None
+        low = tid.lower()
+        if low not in self._tenants and len(low) >= _MIN_SWEEP_LEN:
+            self._tenants.add(low)
+            self._sweep_re = None
         if "tenant" in self.pseudonymize:
             return self._pseudo_guid(tid)
         return f"<redacted:tenant:{self._digest(tid.lower())[:4].hex()}>"
@@ -178,8 +188,14 @@ class Redactor:
 
     def _jwt(self, token: str) -> str:
         ph = self.placeholder("jwt", token)
-        summary = claims_summary(token, self.tenant_placeholder, self._ctx.started_epoch)
-        summary["placeholder"] = ph
+        cached = self._jwt_cache.get(token)
+        if cached is None:
+            cached = claims_summary(token, self.tenant_placeholder)
+            cached["placeholder"] = ph
+            if len(self._jwt_cache) >= 256:
+                self._jwt_cache.clear()
+            self._jwt_cache[token] = cached
+        summary = relative_expiry(cached, self._ctx.started_epoch)
         if summary not in self._ctx.tokens:
             self._ctx.tokens.append(summary)
         return ph
@@ -333,11 +349,15 @@ class Redactor:
         """Find secrets in free text: key blocks, JWTs, auth schemes, key=value pairs, random tokens."""
         if len(s) < 4:
             return s
-        s = d.PEM_RE.sub(lambda m: self.placeholder("private-key", m.group(0)), s)
+        if "-----BEGIN" in s:
+            s = d.PEM_RE.sub(lambda m: self.placeholder("private-key", m.group(0)), s)
         if "eyJ" in s:
             s = d.JWT_RE.sub(lambda m: self._jwt(m.group(0)), s)
-        s = d.BEARER_RE.sub(self._scheme_sub, s)
-        s = d.KV_RE.sub(self._kv_sub, s)
+        low = s.lower()
+        if any(w in low for w in _SCHEME_WORDS):
+            s = d.BEARER_RE.sub(self._scheme_sub, s)
+        if "=" in s or ":" in s:
+            s = d.KV_RE.sub(self._kv_sub, s)
         if len(s) >= 32:
             s = d.TOKEN_RUN_RE.sub(self._entropy_sub, s)
         if self.pseudonymize:
@@ -381,34 +401,22 @@ class Redactor:
         return f"tenant-{self._digest(m.group(0).lower())[:4].hex()}.onmicrosoft.com"
 
     # -- the sweep ----------------------------------------------------------------------------
-    def _sweep_pattern(self) -> re.Pattern[str] | None:
-        if self._sweep_re is None:
-            alts = sorted(self._known, key=len, reverse=True)
-            if self._tenants:
-                alts += sorted(self._tenants, key=len, reverse=True)
-            if not alts:
-                return None
-            self._sweep_re = re.compile("|".join(re.escape(a) for a in alts), re.I if self._tenants else 0)
-        return self._sweep_re
+    def _sweep_entry(self, entry: dict[str, Any]) -> None:
+        """Replace every remembered secret (and its encodings) and known tenant id in all strings.
 
-    def _sweep_sub(self, m: re.Match[str]) -> str:
-        v = m.group(0)
-        ph = self._known.get(v)
-        if ph is not None:
-            return ph
-        if v.lower() in self._tenants:
-            return self.tenant_placeholder(v)
-        # Case-insensitive hit on a secret variant: still a secret.
-        for k, p in self._known.items():
-            if k.lower() == v.lower():
-                return p
-        return v
-
-    def _sweep_entry(self, value: Any) -> Any:
-        pat = self._sweep_pattern()
-        if pat is None:
-            return value
-        stack = [value]
+        One C-speed substring test per remembered variant on the serialised entry decides whether a
+        walk is needed at all; most entries need none.
+        """
+        if not self._known and not self._tenants:
+            return
+        blob = json.dumps(entry, ensure_ascii=False)
+        hits = tuple(v for v in self._known if v in blob or (('"' in v or "\\" in v) and json.dumps(v)[1:-1] in blob))
+        low = blob.lower() if self._tenants else ""
+        thits = tuple(t for t in self._tenants if t in low)
+        if not hits and not thits:
+            return
+        pat = self._pattern(hits, thits)
+        stack: list[Any] = [entry]
         while stack:
             node = stack.pop()
             items = node.items() if isinstance(node, dict) else enumerate(node)
@@ -420,7 +428,23 @@ class Redactor:
                             node[k] = new
                 elif isinstance(v, (dict, list)):
                     stack.append(v)
-        return value
+
+    def _pattern(self, hits: tuple[str, ...], thits: tuple[str, ...]) -> re.Pattern[str]:
+        key = (hits, thits)
+        if self._sweep_re is None or self._sweep_key != key:
+            alts = [re.escape(a) for a in sorted(hits, key=len, reverse=True)]
+            alts += [f"(?i:{re.escape(t)})" for t in thits]
+            self._sweep_re, self._sweep_key = re.compile("|".join(alts)), key
+        return self._sweep_re
+
+    def _sweep_sub(self, m: re.Match[str]) -> str:
+        v = m.group(0)
+        ph = self._known.get(v)
+        if ph is not None:
+            return ph
+        if v.lower() in self._tenants:
+            return self.tenant_placeholder(v)
+        return v
 
     def _generic(self, value: Any) -> Any:
         """Extension fields (``_initiator``, ``_webSocketMessages``...): scan every string."""
