@@ -118,6 +118,7 @@ class PortalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *a: Any) -> None:
                 pass

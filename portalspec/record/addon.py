@@ -129,7 +129,8 @@ class Recorder:
             ("block_writes", o.portalspec_block_writes), ("allow_write", o.portalspec_allow_write),
             ("body_limit", o.portalspec_body_limit), ("pseudonymize", o.portalspec_pseudonymize),
             ("include_assets", o.portalspec_include_assets))}
-        self.writer = CaptureWriter(o.portalspec_out, kind="record", source="mitmproxy", options=options, fsync="always")
+        self.writer = CaptureWriter(o.portalspec_out, kind="record", source="mitmproxy", options=options,
+                                    fsync="interval")
         self.ingest = Ingestor(self.writer, Redactor(pseudonymize=o.portalspec_pseudonymize))
         log.info(f"portalspec: recording to {o.portalspec_out}")
 

@@ -77,6 +77,7 @@ EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za
 GUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 ONMICROSOFT_RE = re.compile(r"\b[A-Za-z0-9-]{1,63}\.onmicrosoft\.com\b", re.I)
 _HEX_RE = re.compile(r"[0-9a-fA-F-]+")
+_LOWER, _UPPER, _DIGIT = re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]")
 _PLACEHOLDER_RE = re.compile(r"<redacted:[a-z-]+:[0-9a-f]{8}>")
 
 
@@ -98,12 +99,9 @@ def looks_high_entropy(s: str) -> bool:
         return False
     if core.startswith(("http", "www")) or "%2F" in core or "%3A" in core:
         return False
-    classes = sum(
-        (any(c.islower() for c in core), any(c.isupper() for c in core), any(c.isdigit() for c in core))
-    )
-    if classes < 3:
+    if not (_LOWER.search(core) and _UPPER.search(core) and _DIGIT.search(core)):
         return False
-    return entropy(core) >= 4.2
+    return entropy(core[:512]) >= 4.2
 
 
 def is_placeholder(s: str) -> bool:
