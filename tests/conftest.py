@@ -37,3 +37,12 @@ def nodoc_index(nodoc: Path, tmp_path_factory: pytest.TempPathFactory):  # type:
     from portalspec.specs.index import SpecIndex
 
     return SpecIndex.load([nodoc], use_cache=False)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    """Print the sizes the hostile-input suite runs with (the audit corpus, the fuzzing budget)."""
+    from tests.test_hostile import FUZZ_RUNS
+    from tests.test_redaction_audit import CASES
+
+    terminalreporter.write_line(f"portalspec: redaction audit corpus {len(CASES)} placements; "
+                                f"atheris fuzz target {FUZZ_RUNS} iterations; hypothesis property tests on every reader")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
@@ -49,6 +50,19 @@ def open_maybe_gzip(path: Path) -> BinaryIO:
 def iter_har(path: Path, warn: Callable[[str], None], progress: Callable[[int], None] | None = None
              ) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, raw entry)``; a damaged file ends with a warning naming the place."""
+    state = {"index": -1, "pos": 0}
+    try:
+        yield from _iter_har(path, warn, progress, state)
+    except (OSError, EOFError, zlib.error) as e:
+        msg = f"cannot read ({type(e).__name__}: {e})"
+        if state["index"] < 0:
+            raise PortalspecError(msg, str(path), f"near byte {state['pos']}") from None
+        warn(f"{path}: after entry {state['index']} (near byte {state['pos']}): {msg}; "
+             f"the {state['index'] + 1} entries before it were kept")
+
+
+def _iter_har(path: Path, warn: Callable[[str], None], progress: Callable[[int], None] | None,
+              state: dict[str, int]) -> Iterator[tuple[int, Any]]:
     with open_maybe_gzip(path) as f:
         head = f.peek(64)[:64] if hasattr(f, "peek") else b""  # type: ignore[attr-defined]
         if head and not head.lstrip()[:1] in (b"{", b"\xef"):
@@ -59,6 +73,7 @@ def iter_har(path: Path, warn: Callable[[str], None], progress: Callable[[int], 
         replaced = 0
         try:
             for index, raw in enumerate(ijson.items(reader, "log.entries.item", use_float=True)):
+                state["index"], state["pos"] = index, src.pos
                 if src.replaced != replaced and "\ufffd" in json.dumps(raw, ensure_ascii=False, default=str):
                     warn(f"{path}: entry {index}: invalid UTF-8 bytes replaced with U+FFFD")
                     replaced = src.replaced
@@ -72,7 +87,5 @@ def iter_har(path: Path, warn: Callable[[str], None], progress: Callable[[int], 
                 raise PortalspecError(f"not a readable HAR ({msg})", str(path), f"near byte {src.pos}") from None
             warn(f"{path}: {place} (near byte {src.pos}): file is damaged or truncated ({msg}); "
                  f"the {index + 1} entries before it were kept")
-        except (OSError, EOFError) as e:
-            raise PortalspecError(f"cannot read ({e})", str(path), f"near byte {src.pos}") from None
         if index < 0:
             warn(f"{path}: no entries found under log.entries")

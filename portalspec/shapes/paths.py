@@ -24,7 +24,9 @@ _CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"-?\d+")),
     ("hex", re.compile(r"(?i)[0-9a-f]{16,}")),
     ("email", re.compile(EMAIL_RE.pattern.replace(r"\b", ""))),
-    ("base64", re.compile(r"(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{16,}")),
+    # base64/opaque ids: long, with digits, and either mixed case or 24+ characters (not words like m365appprotection)
+    ("base64", re.compile(r"(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[a-z])(?=[A-Za-z0-9+/_=-]*[A-Z])[A-Za-z0-9+/_=-]{16,}"
+                          r"|(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{24,}")),
 )
 MIN_VARIANTS = 3
 MAX_SHAPES = 20000
@@ -186,8 +188,17 @@ class TemplateInferrer:
         return out
 
 
+def _idlike(v: str | None) -> bool:
+    """A literal that may be an id (has a digit, is not a plain word): it does not split groups."""
+    return v is not None and any(c.isdigit() for c in v) and not v.isalpha()
+
+
 def _merge_varying(shapes: list[Shape]) -> list[Shape]:
-    """Turn literal positions into parameters where several shapes differ only there, alike."""
+    """Turn literal positions into parameters where several shapes differ there, with alike values.
+
+    Other id-like positions are ignored when grouping, so two positions that vary together
+    (``resourceGroups/rg1/workspaces/ws1``) are found one after the other.
+    """
     changed = True
     while changed:
         changed = False
@@ -198,17 +209,21 @@ def _merge_varying(shapes: list[Shape]) -> list[Shape]:
                 for s in same_len:
                     if s.segments[i] is None:
                         continue
-                    groups[tuple(x if j != i else "*" for j, x in enumerate(s.segments))].append(s)
+                    groups[tuple("*" if j == i or _idlike(x) else x for j, x in enumerate(s.segments))].append(s)
                 for members in groups.values():
                     vals = {m.segments[i] for m in members}
                     if len(vals) < MIN_VARIANTS or not _alike(vals):  # type: ignore[arg-type]
                         continue
                     head = members[0]
-                    ev = ParamEvidence("varying")
-                    for m in members:
-                        ev.add(m.segments[i])  # type: ignore[arg-type]
-                    head.segments[i] = None
-                    head.evidence[i] = ev
+                    for j in range(n):  # this position, and any id-like one varying with it
+                        vals_j = {m.segments[j] for m in members}
+                        if head.segments[j] is None or (j != i and len(vals_j) < 2):
+                            continue
+                        ev = ParamEvidence("varying")
+                        for m in members:
+                            ev.add(m.segments[j])  # type: ignore[arg-type]
+                        head.segments[j] = None
+                        head.evidence[j] = ev
                     for m in members[1:]:
                         head.merge(m)
                         shapes.remove(m)
