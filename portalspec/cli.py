@@ -144,10 +144,9 @@ class _Rewriter:
         self.writer = CaptureWriter(self.tmp, kind="match", fsync="batch")
 
     def add(self, entry: dict[str, Any]) -> None:
-        session = entry.get("_portalspec", {}).get("session")
-        self.writer.append(entry)
-        if session:
-            entry["_portalspec"]["session"] = session
+        from .fixtures.store import serialise
+
+        self.writer.append_line(serialise(entry))  # the entry keeps its own capture session id
 
     def commit(self) -> None:
         import shutil

@@ -166,6 +166,9 @@ class PortalServer:
                       "userPrincipalName": f"user{i}@contoso.example", "accountEnabled": True} for i in range(2)]
             return 200, json.dumps({"value": users, "pad": "x" * 200}).encode(), "application/json", {
                 "Set-Cookie": f"sccauth={self.page_secrets.get('set_cookie', 'srvcookie')}; Path=/; HttpOnly"}
+        if method == "GET" and p == "/api/events":
+            events = "".join(f"event: tick\ndata: {{\"n\": {i}, \"token\": \"{self.page_secrets.get('sse', 'x')}\"}}\n\n" for i in range(3))
+            return 200, events.encode(), "text/event-stream", {"Cache-Control": "no-cache"}
         if method == "GET" and p == "/api/users/me":
             return 200, json.dumps({"id": "00000000-0000-4000-8000-000000000009", "displayName": "Me"}).encode(), "application/json", {}
         if method == "POST" and p == "/api/reports/query":

@@ -122,6 +122,9 @@ def test_deep_json_and_huge_arrays_are_bounded(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "portalspec.cli", "report", str(tmp_path / "cap"), "--specs",
                         str(ROOT / "specs" / "demo"), "--out", str(tmp_path / "rep")], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+    notes = json.loads((tmp_path / "rep" / "report.json").read_text())["summary"]["entry_notes"]
+    assert notes == {"response.content: body truncated": 1}  # the note reaches the report
+    assert "response.content: body truncated (1)" in (tmp_path / "rep" / "report.md").read_text()
 
 
 def test_zip_bomb_is_bounded() -> None:

@@ -201,3 +201,45 @@ def test_synthetic_odata_forms_and_aliases(tmp_path: Path) -> None:
     assert m.op.operation_id == "online" and m.how == ["alias"]
     assert ix.matcher.match(Call("GET", "https://exo.example/beta/mode?kind=a")).how == ["exact"]
     assert "query-mismatch" in ix.matcher.match(Call("GET", "https://exo.example/beta/mode?kind=b")).how
+
+
+def test_request_shape_variants_are_reported(nodoc_index) -> None:  # type: ignore[no-untyped-def]
+    op = next(o for o in nodoc_index.operations
+              if any(isinstance(v, dict) and v.get("location") == "query" for v in o.context.get("variants") or []))
+    sel = next(v["selector"] for v in op.context["variants"] if v.get("location") == "query")
+    url = build_url(op, random.Random(1))
+    url += ("&" if "?" in url else "?") + f"{sel}=1"
+    m = nodoc_index.matcher.match(Call(op.method, url))
+    assert m.op is op and "variant" in m.how and m.variant["selectors"] == {sel: "1"}
+
+
+def test_match_cli_jsonl_and_write(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    cap = tmp_path / "cap"
+    shutil.copytree(root / "captures" / "demo", cap)
+    r = subprocess.run([sys.executable, "-m", "portalspec.cli", "match", str(cap), "--specs", str(root / "specs" / "demo"),
+                        "--jsonl"], capture_output=True, text=True)
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert r.returncode == 0 and len(lines) == 16
+    assert {"started", "method", "url", "spec", "operationId", "template", "match", "reason"} <= set(lines[0])
+    assert lines[0]["operationId"] == "Users.GetCurrent" and lines[0]["match"] == "exact"
+    undoc = [x for x in lines if x["operationId"] is None]
+    assert len(undoc) == 5 and all(x["reason"] == "undocumented" for x in undoc)
+    table = subprocess.run([sys.executable, "-m", "portalspec.cli", "match", str(cap), "--specs", str(root / "specs" / "demo")],
+                           capture_output=True, text=True).stdout
+    assert "16 calls: 11 matched, 5 not matched (undocumented 5)" in table and "demo-admin: 11" in table
+    w = subprocess.run([sys.executable, "-m", "portalspec.cli", "match", str(cap), "--specs", str(root / "specs" / "demo"),
+                        "--write"], capture_output=True, text=True)
+    assert w.returncode == 0
+    from portalspec.fixtures.store import CaptureReader
+
+    before = list(CaptureReader(root / "captures" / "demo"))
+    entries = list(CaptureReader(cap))
+    assert len(entries) == 16 and entries[0]["_portalspec"]["match"]["operationId"] == "Users.GetCurrent"
+    assert [e["_portalspec"]["session"] for e in entries] == [e["_portalspec"]["session"] for e in before]
+    assert [e["request"] for e in entries] == [e["request"] for e in before]
+    assert not list(tmp_path.glob(".cap.rewrite*"))

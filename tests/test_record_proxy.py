@@ -147,3 +147,15 @@ def test_kill_during_a_burst_loses_at_most_the_call_in_flight(tmp_path: Path) ->
     assert got == list(range(len(got)))  # in order, none duplicated, none half-written
     assert set(answered) <= set(got)  # every call answered before the kill is there
     assert len(got) <= len(answered) + 1
+
+
+def test_server_sent_events_are_noted(tmp_path: Path) -> None:
+    c = Canaries()
+    spec = write_local_spec(tmp_path, "http")
+    with PortalServer(page_secrets={"sse": c.sse_token}) as portal, Mitmdump(tmp_path, tmp_path / "cap", f"portalspec_specs={spec}") as mitm:
+        status, body = send(mitm.opener(), "GET", f"http://127.0.0.1:{portal.port}/api/events", {"Accept": "text/event-stream"})
+        mitm.stop()
+    assert status == 200 and body.count(b"data:") == 3 and c.sse_token.encode() in body  # passed through unchanged
+    (entry,) = list(CaptureReader(tmp_path / "cap"))
+    assert entry["_portalspec"]["sse_events"] == 3
+    assert c.leaks([tmp_path / "cap"]) == []

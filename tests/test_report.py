@@ -117,6 +117,7 @@ def test_reports_carry_no_secret(tmp_path: Path) -> None:
     assert c.leaks([tmp_path / "rep", tmp_path / "cap"]) == []
     assert c.leaks([Path("/dev/null")]) == []  # the check itself runs
     report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    jsonschema.validate(report, schema())
     assert report["summary"]["calls"] == 3 and report["mutations"]
 
 
@@ -172,7 +173,9 @@ def test_overlay_round_trip_on_a_real_multi_file_spec(nodoc: Path, tmp_path: Pat
     def report(out: str) -> dict[str, Any]:
         r = cli("report", str(tmp_path / "cap"), "--specs", str(spec_dir), "--out", str(tmp_path / out), "--no-cache", cwd=tmp_path)
         assert r.returncode == 0, r.stderr
-        return json.loads((tmp_path / out / "report.json").read_text())
+        doc = json.loads((tmp_path / out / "report.json").read_text())
+        jsonschema.validate(doc, schema())
+        return doc
 
     before = report("r1")
     ours = [u for u in before["undocumented"] if "/portalspec/" in u["template"]]

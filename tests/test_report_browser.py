@@ -40,3 +40,24 @@ def test_html_report_filter_and_screenshot(demo_report: Path, tmp_path: Path) ->
     _chromium(f"--screenshot={shot}", "--window-size=1280,1600", html.as_uri(), profile=tmp_path / "p3")
     assert shot.stat().st_size > 10000
     print(f"screenshot: {shot}")
+
+
+def test_html_report_is_usable_at_10000_findings(demo_report: Path, tmp_path: Path) -> None:  # noqa: F811
+    require_isolation()
+    from portalspec.report.render_html import render_html
+
+    report = json.loads((demo_report / "report.json").read_text())
+    base = report["drift"][0]
+    kinds = ["undocumented_property", "type_mismatch", "enum_value", "missing_required"]
+    report["drift"] = [{**base, "id": f"drift-{i + 1}", "pointer": f"/value/*/field{i}", "kind": kinds[i % 4],
+                        "severity": "warning", "calls": 10000 - i} for i in range(10000)]
+    report["summary"]["drift_findings"] = 10000
+    report["summary"]["drift_by_kind"] = {k: 2500 for k in kinds}
+    page = tmp_path / "big.html"
+    page.write_text(render_html(report))
+    assert page.stat().st_size < 40 * 1024 * 1024
+    r = _chromium("--dump-dom", page.as_uri() + "#q=field123&kind=enum_value", profile=tmp_path / "p")
+    # field123, field1230..1239, field12300..: those with kind enum_value (i % 4 == 2)
+    expected = sum(1 for i in range(10000) if "field123" in f"field{i}" and i % 4 == 2)
+    assert f'<span id="drift-count">{expected}</span>' in r.stdout
+    assert not re.search(r"Uncaught|SyntaxError", r.stderr)

@@ -207,6 +207,8 @@ class Matcher:
             how.append("query-mismatch")
         result.op, result.server, result.template = top.op, top.server.url, top.template.text
         result.params, result.how = params, how
+        if top.op.context.get("variants"):
+            _request_shape_variant(result, top.op.context["variants"], query, call.body)
         if call.body and method == "POST":
             self._body_variants(result, call)
         return result
@@ -287,6 +289,32 @@ class Matcher:
                     inner.how.append("batch-inner")
                 result.inner.append(inner)
             result.how.append("batch")
+
+
+def _request_shape_variant(result: Match, variants: Any, query: str, body: str | None) -> None:
+    """Which of an operation's ``x-nodoc-operation-context.variants`` selectors the call used."""
+    if not isinstance(variants, list):
+        return
+    given = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+    parsed: Any = None
+    seen: dict[str, Any] = {}
+    for v in variants:
+        if not isinstance(v, dict) or not isinstance(v.get("selector"), str):
+            continue
+        sel = v["selector"]
+        if v.get("location") == "query" and sel in given:
+            seen[sel] = given[sel]
+        elif v.get("location") == "body" and body:
+            if parsed is None:
+                try:
+                    parsed = json.loads(body)
+                except (ValueError, RecursionError):
+                    parsed = {}
+            if isinstance(parsed, dict) and sel in parsed:
+                seen[sel] = parsed[sel] if isinstance(parsed[sel], (str, int, float, bool)) else "present"
+    if seen:
+        result.variant = {**(result.variant or {}), "selectors": seen}
+        result.how.append("variant")
 
 
 def _required_query(op: Operation) -> tuple[tuple[str, tuple[str, ...] | None], ...]:

@@ -7,6 +7,7 @@ number of calls: each call is matched, checked and folded into counters, then dr
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,7 @@ class Facts:
     findings: dict[tuple[Any, ...], FindingAgg] = field(default_factory=dict)
     inferrer: TemplateInferrer = field(default_factory=TemplateInferrer)
     warnings: list[str] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)  # fixture notes by kind (truncated body, ...)
 
 
 def _seen(obj: Any, started: str | None) -> None:
@@ -174,6 +176,8 @@ class FactsBuilder:
             f.last = max(filter(None, [f.last, started]))
         blocked = bool(ext.get("blocked"))
         f.blocked += blocked
+        for note in ext.get("notes") or []:
+            f.notes[note_kind(str(note))] += 1
         if m.op is not None:
             f.matched += 1
             self._documented(m, m.op, entry, ref, started, blocked)
@@ -261,6 +265,16 @@ def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], star
     page = _referer_page(entry)
     if page and len(shape.referers) < 10:
         shape.referers.add(page)
+
+
+def note_kind(note: str) -> str:
+    """A fixture note without its specifics: ``response.content: body of 3145728 bytes truncated to 1048576``
+    becomes ``response.content: body truncated``."""
+    where, _, what = note.partition(": ")
+    if "truncated" in what:
+        return f"{where}: body truncated"
+    what = re.sub(r"\d+", "N", what)
+    return f"{where}: {what}" if what else where
 
 
 def build_facts(index: SpecIndex, captures: list[str]) -> Facts:

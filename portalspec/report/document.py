@@ -121,6 +121,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
         "first_call": facts.first,
         "last_call": facts.last,
         "warnings": facts.warnings[:100],
+        "entry_notes": dict(facts.notes.most_common()),
     }
     specs = [{"spec": s.name, "title": s.title, "root": display_path(s.root), "operations": len(s.operations),
               "warnings": s.warnings, "errors": s.errors} for s in index.specs]

@@ -38,6 +38,10 @@ def render_markdown(r: dict[str, Any]) -> str:
                 "Drift by severity: " + ", ".join(f"{k} {v}" for k, v in s["drift_by_severity"].items()), ""]
     out += ["Hosts: " + (", ".join(f"`{h}` {n}" for h, n in s["hosts"].items()) or "-") + "  ",
             "Portals: " + (", ".join(f"{p} {n}" for p, n in s["portals"].items()) or "-"), ""]
+    if s.get("entry_notes"):
+        out += ["Notes on the captured calls: " + "; ".join(f"{k} ({v})" for k, v in s["entry_notes"].items()), ""]
+    if s.get("warnings"):
+        out += ["Warnings while reading: " + "; ".join(s["warnings"][:20]), ""]
 
     out += ["## Undocumented endpoints", ""]
     if not r["undocumented"]:

@@ -1,0 +1,94 @@
+"""Recorder pieces without a network: body decodings, websockets, scope rules, the record command's warnings."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import zlib
+from pathlib import Path
+
+import brotli
+import pytest
+import zstandard
+from mitmproxy import websocket
+from mitmproxy.test import taddons, tflow
+from wsproto.frame_protocol import Opcode
+
+from portalspec.fixtures.decoding import DecodeError, decode_content
+from portalspec.fixtures.store import CaptureReader
+from portalspec.record.addon import PortalScope, Recorder, WriteBlocker
+from portalspec.record.scope import Scope
+
+from .canary import Canaries
+
+BODY = json.dumps({"value": [{"id": i, "name": f"n{i}"} for i in range(200)]}).encode()
+
+
+@pytest.mark.parametrize("enc, data", [
+    ("gzip", gzip.compress(BODY)), ("deflate", zlib.compress(BODY)), ("deflate", zlib.compress(BODY)[2:-4]),
+    ("br", brotli.compress(BODY)), ("zstd", zstandard.ZstdCompressor().compress(BODY)),
+    ("gzip, br", brotli.compress(gzip.compress(BODY))), ("identity", BODY),
+])
+def test_every_content_encoding_is_undone(enc: str, data: bytes) -> None:
+    out, truncated = decode_content(data, enc, 10 * 1024 * 1024)
+    assert out == BODY and not truncated
+
+
+def test_bad_compressed_bodies_are_clear_errors() -> None:
+    for enc in ("gzip", "br", "zstd", "deflate"):
+        with pytest.raises(DecodeError):
+            decode_content(b"not compressed at all", enc, 1024)
+    with pytest.raises(DecodeError, match="unknown content-encoding"):
+        decode_content(b"x", "snappy", 1024)
+
+
+def test_websocket_traffic_is_noted_and_redacted(tmp_path: Path) -> None:
+    c = Canaries()
+    scope, blocker, rec = PortalScope(), WriteBlocker(), Recorder()
+    with taddons.context(scope, blocker, rec) as tctx:
+        tctx.configure(scope, portalspec_host=["example.com"])
+        tctx.configure(rec, portalspec_out=str(tmp_path / "cap"))
+        f = tflow.twebsocketflow()
+        f.websocket.messages = [websocket.WebSocketMessage(Opcode.TEXT, True, json.dumps({"auth": c.jwt_token}).encode()),
+                                *[websocket.WebSocketMessage(Opcode.TEXT, i % 2 == 0, f"msg {i}".encode()) for i in range(30)]]
+        scope.requestheaders(f)
+        rec.websocket_end(f)
+        rec.done()
+    (entry,) = list(CaptureReader(tmp_path / "cap"))
+    assert entry["_portalspec"]["websocket"] is True and entry["_webSocketMessageCount"] == 31
+    assert len(entry["_webSocketMessages"]) == 20  # the first messages, redacted
+    assert "<redacted:jwt:" in entry["_webSocketMessages"][0]["data"]
+    assert c.leaks([tmp_path]) == []
+
+
+def test_scope_rules() -> None:
+    s = Scope.build([r"security\.microsoft\.com", r"[a-z0-9-]+\.crm\.dynamics\.com", "[^/]+"], ["*.contoso.example"], [])
+    assert s.host_in_scope("security.microsoft.com") and s.host_in_scope("org1.crm.dynamics.com")
+    assert s.host_in_scope("api.contoso.example") and not s.host_in_scope("www.google.com")  # {relayHost} is not "every host"
+    assert not s.host_in_scope("browser.events.data.microsoft.com")
+    assert s.is_asset("/static/app.js", None, None) and s.is_asset("/x", "script", None)
+    assert s.is_asset("/api/x", None, "image/png") and s.is_asset("/api/v2/track", None, None)
+    assert not s.is_asset("/api/users", "empty", "application/json")
+    only = Scope.build([r"security\.microsoft\.com", r"purview\.microsoft\.com"], [], ["purview"])
+    assert only.host_in_scope("purview.microsoft.com") and not only.host_in_scope("security.microsoft.com")
+
+
+def test_record_command_warns_and_proposes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import portalspec.record.command as cmd
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cmd.subprocess, "call", lambda argv: calls.append(argv) or 0)
+    root = Path(__file__).resolve().parent.parent
+    base = dict(out=str(tmp_path / "c"), specs=[str(root / "specs" / "demo")], host=[], portal=[], allow_write=[],
+                listen="127.0.0.1:8080", confdir=str(tmp_path / "conf"), pseudonymize=[], body_limit=1024)
+    assert cmd.run_record(argparse.Namespace(**base, block_writes=False)) == 0
+    out = capsys.readouterr()
+    assert "--block-writes is off" in out.err and "WILL change the tenant" in out.err
+    assert "--proxy-server=http://127.0.0.1:8080" in out.out and str(tmp_path / "conf" / "mitmproxy-ca-cert.pem") in out.out
+    assert cmd.run_record(argparse.Namespace(**base, block_writes=True)) == 0
+    out = capsys.readouterr()
+    assert "--block-writes is off" not in out.err and "block-writes is ON" in out.out
+    assert "--allow-write 'POST /api/reports/query'" in out.out  # Reports.Query reads, proposed from the spec
+    assert "portalspec_block_writes=true" in calls[1] and "portalspec_block_writes=true" not in calls[0]
