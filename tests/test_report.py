@@ -197,3 +197,27 @@ def test_overlay_round_trip_on_a_real_multi_file_spec(nodoc: Path, tmp_path: Pat
     assert not [u for u in after["undocumented"] if "/portalspec/" in u["template"]]
     assert not [d for d in after["drift"] if d["pointer"].endswith("/portalspecObserved")]
     assert after["summary"]["operations_total"] == before["summary"]["operations_total"] + 2
+
+
+def test_parallel_report_equals_serial(tmp_path: Path) -> None:
+    from portalspec.report.build import build_facts
+    from portalspec.report.document import to_report
+    from portalspec.report.parallel import build_facts_parallel, plan_chunks
+
+    entries = []
+    for i in range(400):
+        e = _entry("GET", f"https://admin.demo-portal.example/api/users/{uuid.UUID(int=i + 1)}", 200 if i % 7 else 404,
+                   {"id": str(uuid.UUID(int=i + 1)), "displayName": "x", "userPrincipalName": "a@b.example", "extra": i})
+        entries.append(e)
+        entries.append(_entry("GET", f"https://admin.demo-portal.example/api/things/{i}", 200, {"n": i, "s": f"v{i % 3}"}))
+        entries.append(_entry("POST", "https://admin.demo-portal.example/api/roleAssignments", 201,
+                              {"principalId": str(uuid.UUID(int=i + 1)), "roleDefinitionId": "r"}, {"principalId": "p", "x": i}))
+    (tmp_path / "p.har").write_text(json.dumps(har(entries)))
+    import_file(tmp_path / "p.har", tmp_path / "cap", progress=False)
+    specs = [str(ROOT / "specs" / "demo")]
+    index = SpecIndex.load(specs)
+    assert len(plan_chunks([str(tmp_path / "cap")], chunk_bytes=20_000)) > 10
+    serial = to_report(build_facts(index, [str(tmp_path / "cap")]))
+    parallel = to_report(build_facts_parallel(index, specs, [str(tmp_path / "cap")], 2, chunk_bytes=20_000))
+    assert serial["summary"]["calls"] == 1200 and serial["drift"] and serial["undocumented"]
+    assert parallel == serial

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..fixtures.store import CaptureReader
+from ..fixtures.store import CaptureReader, iter_shard_lines
 from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
 from ..shapes.drift import DriftChecker, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
@@ -157,9 +157,14 @@ class FactsBuilder:
     def add_captures(self, captures: Iterable[str | Path]) -> Facts:
         for cap in captures:
             reader = CaptureReader(cap, warn=self.facts.warnings.append)
-            for i, entry in enumerate(reader):
-                self.add(entry, {"capture": str(cap), "entry": i})
+            for shard in reader.shards():
+                self.add_range(str(cap), shard)
         return self.facts
+
+    def add_range(self, cap: str, shard: Path, start: int = 0, end: int | None = None, first_line: int = 1) -> None:
+        """Fold the calls of one shard's byte range; examples point at their capture, shard and line."""
+        for line, entry in iter_shard_lines(shard, self.facts.warnings.append, start, end, first_line):
+            self.add(entry, {"capture": cap, "shard": shard.name, "line": line})
 
     def add(self, entry: dict[str, Any], ref: dict[str, Any]) -> None:
         f = self.facts

@@ -68,7 +68,15 @@ def run_report(a: argparse.Namespace) -> int:
     if bad:
         raise PortalspecError(f"unknown --fail-on category {', '.join(bad)}; choose from {', '.join(FAIL_ON)}")
     index = SpecIndex.load(a.specs, use_cache=not getattr(a, "no_cache", False))
-    report = to_report(build_facts(index, [str(c) for c in a.captures]))
+    captures = [str(c) for c in a.captures]
+    from .parallel import build_facts_parallel, default_jobs
+
+    jobs = getattr(a, "jobs", None) or default_jobs(captures)
+    if jobs > 1:
+        facts = build_facts_parallel(index, list(a.specs), captures, jobs)
+    else:
+        facts = build_facts(index, captures)
+    report = to_report(facts)
     written = write_report(report, Path(a.out), a.format)
     s = report["summary"]
     print(f"{s['calls']} calls: {s['matched']} matched, {s['undocumented']} undocumented "
@@ -103,7 +111,7 @@ def run_demo(a: argparse.Namespace) -> int:
             res = import_file(har, cap, progress=False)
         print(f"demo capture: {res.imported} calls imported (redacted) into {cap}")
     ns = argparse.Namespace(captures=[str(cap)], specs=[str(specs)], out=str(out), format=list(FORMATS), fail_on=[],
-                            no_cache=False)
+                            no_cache=False, jobs=1)
     code = run_report(ns)
     print(f"\nHTML report: {(out / 'report.html').resolve()}")
     return code

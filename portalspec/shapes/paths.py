@@ -8,8 +8,9 @@ several calls vary there and the values look alike (never for plain words such a
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -31,6 +32,7 @@ _CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 MIN_VARIANTS = 3
 MAX_SHAPES = 20000
 MAX_EXAMPLES = 3
+MAX_DISTINCT = 256
 
 
 def classify(seg: str) -> str | None:
@@ -68,21 +70,42 @@ def singular_id(word: str) -> str:
 
 @dataclass
 class ParamEvidence:
+    """Why a segment is a parameter: its id class, a few example values, how many distinct values.
+
+    Distinct values are counted exactly up to ``MAX_DISTINCT`` (hashes kept), so counts from
+    chunks processed apart merge without double counting; past that the count stays at the cap.
+    """
+
     kind: str
     values: set[str] = field(default_factory=set)
-    distinct: int = 0
+    hashes: set[int] = field(default_factory=set)
+
+    @property
+    def distinct(self) -> int:
+        return len(self.hashes)
 
     def add(self, v: str) -> None:
-        if v not in self.values:
-            self.distinct += 1
-            if len(self.values) < MAX_EXAMPLES:
-                self.values.add(v)
+        if len(self.hashes) < MAX_DISTINCT:
+            self.hashes.add(int.from_bytes(hashlib.blake2b(v.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"))
+        self._example(v)
+
+    def _example(self, v: str) -> None:
+        """Keep the smallest few values: the same examples however the calls were split up."""
+        if v in self.values:
+            return
+        if len(self.values) < MAX_EXAMPLES:
+            self.values.add(v)
+        elif v < max(self.values):
+            self.values.remove(max(self.values))
+            self.values.add(v)
 
     def merge(self, o: "ParamEvidence") -> None:
-        self.distinct += o.distinct
+        for h in sorted(o.hashes):
+            if len(self.hashes) >= MAX_DISTINCT:
+                break
+            self.hashes.add(h)
         for v in o.values:
-            if len(self.values) < MAX_EXAMPLES:
-                self.values.add(v)
+            self._example(v)
 
 
 @dataclass
@@ -97,7 +120,7 @@ class Shape:
     calls: int = 0
     request: SchemaAccumulator = field(default_factory=SchemaAccumulator)
     response: SchemaAccumulator = field(default_factory=SchemaAccumulator)
-    statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    statuses: Counter[int] = field(default_factory=Counter)
     example: dict[str, Any] | None = None
     first_seen: str | None = None
     last_seen: str | None = None

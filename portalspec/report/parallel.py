@@ -1,0 +1,147 @@
+"""Facts over both cores: captures cut into newline-aligned byte ranges, one process per range, merged in order.
+
+Each worker loads the spec index from the on-disk cache and returns its Facts without operation
+objects (they are relinked by key), so what crosses process boundaries is small.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..fixtures.store import CaptureReader
+from ..specs.index import SpecIndex
+from .build import Facts, FactsBuilder, _seen
+
+CHUNK_BYTES = 8 * 1024 * 1024
+PARALLEL_MIN_BYTES = 48 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Chunk:
+    capture: str
+    shard: str
+    start: int
+    end: int
+    first_line: int
+
+
+def plan_chunks(captures: list[str], chunk_bytes: int | None = None) -> list[Chunk]:
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    chunks: list[Chunk] = []
+    for cap in captures:
+        for shard in CaptureReader(cap, warn=lambda m: None).shards():
+            size = shard.stat().st_size
+            if not size:
+                continue
+            with open(shard, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                pos, line = 0, 1
+                while pos < size:
+                    end = min(pos + chunk_bytes, size)
+                    if end < size:
+                        nl = mm.find(b"\n", end)
+                        end = size if nl < 0 else nl + 1
+                    chunks.append(Chunk(cap, str(shard), pos, end, line))
+                    line += mm[pos:end].count(b"\n")
+                    pos = end
+    return chunks
+
+
+def capture_bytes(captures: list[str]) -> int:
+    return sum(s.stat().st_size for c in captures for s in CaptureReader(c, warn=lambda m: None).shards())
+
+
+_index: dict[str, SpecIndex] = {}
+
+
+def _worker(spec_paths: list[str], chunk: Chunk) -> Facts:
+    key = "\0".join(spec_paths)
+    if key not in _index:
+        _index[key] = SpecIndex.load(spec_paths)
+    b = FactsBuilder(_index[key], [])
+    b.add_range(chunk.capture, Path(chunk.shard), chunk.start, chunk.end, chunk.first_line)
+    facts = b.facts
+    facts.index = None  # type: ignore[assignment]
+    for st in facts.ops.values():
+        st.op = None  # type: ignore[assignment]
+    return facts
+
+
+def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
+    """Fold ``part`` (a later range) into ``total``: counts add, first examples win, accumulators merge."""
+    ops = {op.key: op for op in index.operations}
+    total.calls += part.calls
+    total.matched += part.matched
+    total.blocked += part.blocked
+    total.reasons.update(part.reasons)
+    total.hosts.update(part.hosts)
+    total.portals.update(part.portals)
+    total.notes.update(part.notes)
+    total.warnings.extend(part.warnings)
+    total.first = min(filter(None, [total.first, part.first]), default=None)
+    total.last = max(filter(None, [total.last, part.last]), default=None)
+    for key, st in part.ops.items():
+        st.op = ops[key]
+        mine = total.ops.get(key)
+        if mine is None:
+            total.ops[key] = st
+            continue
+        mine.calls += st.calls
+        mine.statuses.update(st.statuses)
+        mine.blocked += st.blocked
+        for t in (st.first_seen, st.last_seen):
+            _seen(mine, t)
+        for attr in ("request", "response"):
+            other = getattr(st, attr)
+            if other is not None:
+                setattr(mine, attr, other if getattr(mine, attr) is None else getattr(mine, attr).merge(other))
+        if mine.mutation_example is None:
+            mine.mutation_example, mine.mutation_profile = st.mutation_example, st.mutation_profile
+        mine.browsed |= set(list(st.browsed)[: max(0, 10 - len(mine.browsed))])
+        mine.variants.update(st.variants)
+    for key, agg in part.findings.items():
+        mine_f = total.findings.get(key)
+        if mine_f is None:
+            total.findings[key] = agg
+            continue
+        mine_f.calls += agg.calls
+        for t in (agg.first_seen, agg.last_seen):
+            _seen(mine_f, t)
+    for hm, shapes in part.inferrer.shapes.items():
+        bucket = total.inferrer.shapes[hm]
+        for skey, shape in shapes.items():
+            if skey in bucket:
+                mine_s = bucket[skey]
+                mine_s.merge(shape)
+                for i, vals in shape.literal_values.items():
+                    mine_s.literal_values.setdefault(i, set()).update(vals)
+            else:
+                bucket[skey] = shape
+    total.inferrer.dropped += part.inferrer.dropped
+
+
+def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list[str], jobs: int,
+                         chunk_bytes: int | None = None) -> Facts:
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing as mp
+
+    chunks = plan_chunks(captures, chunk_bytes)
+    total = Facts(index=index, captures=captures)
+    ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        pending: list[Any] = []
+        it = iter(chunks)
+        for chunk in it:  # bounded window, merged in order
+            pending.append(pool.submit(_worker, spec_paths, chunk))
+            if len(pending) >= jobs * 2:
+                merge_into(total, pending.pop(0).result(), index)
+        for fut in pending:
+            merge_into(total, fut.result(), index)
+    return total
+
+
+def default_jobs(captures: list[str]) -> int:
+    return min(2, os.cpu_count() or 1) if capture_bytes(captures) >= PARALLEL_MIN_BYTES else 1
