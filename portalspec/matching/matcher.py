@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, unquote
 from ..specs.model import METHODS, Operation, Server
 from .templates import LITERAL, PARAM, Segment, Template, compile_template, join_base, split_path
 
+_EMPTY_PARAMS: dict[str, str] = {}
+_EMPTY_LIST: list[Any] = []
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -30,22 +32,24 @@ class Candidate:
     required_query: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
 
 
-@dataclass
 class Match:
     """The outcome for one call: an operation, or why there is none."""
 
-    method: str
-    url: str
-    op: Operation | None = None
-    server: str | None = None
-    template: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    how: list[str] = field(default_factory=list)
-    reason: str | None = None
-    nearest: str | None = None
-    candidates: list[str] = field(default_factory=list)
-    variant: dict[str, Any] | None = None
-    inner: list["Match"] = field(default_factory=list)
+    __slots__ = ("method", "url", "op", "server", "template", "params", "how", "reason", "nearest", "candidates",
+                 "variant", "inner")
+
+    def __init__(self, method: str, url: str) -> None:
+        self.method, self.url = method, url
+        self.op: Operation | None = None
+        self.server: str | None = None
+        self.template: str | None = None
+        self.params: dict[str, str] = _EMPTY_PARAMS
+        self.how: list[str] = _EMPTY_LIST  # replaced, never appended to, until matched
+        self.reason: str | None = None
+        self.nearest: str | None = None
+        self.candidates: list[str] = _EMPTY_LIST
+        self.variant: dict[str, Any] | None = None
+        self.inner: list[Match] = _EMPTY_LIST
 
     @property
     def matched(self) -> bool:
@@ -118,12 +122,10 @@ class _Bucket:
         node.leaves.append(c)
         self.all.append(c)
 
-    def lookup(self, method: str, segs: list[str], folded: list[str]) -> list[Candidate]:
+    def lookup(self, method: str, segs: list[str], folded: list[str], out: list[Candidate]) -> None:
         root = self.roots.get(method)
-        out: list[Candidate] = []
         if root is not None:
             _walk(root, segs, folded, 0, out)
-        return out
 
 
 def _walk(node: _Node, segs: list[str], folded: list[str], i: int, out: list[Candidate]) -> None:
@@ -192,8 +194,7 @@ class Matcher:
             result.nearest = self._nearest(buckets, segs)
             return result
         top_key, top, params = scored[0]
-        tied = {c.op.key for k, c, _ in scored if k == top_key}
-        if len(tied) > 1:
+        if len(scored) > 1 and len({id(c.op) for k, c, _ in scored if k == top_key}) > 1:
             result.reason = "ambiguous"
             result.candidates = sorted({f"{c.op.spec}:{c.op.label}" for k, c, _ in scored if k == top_key})
             return result
@@ -217,25 +218,27 @@ class Matcher:
                 query: str) -> list[tuple[tuple[Any, ...], Candidate, dict[str, str]]]:
         """Fitting candidates, best first, each with its sort key and path parameters."""
         scored = []
+        found: list[Candidate] = []
         for bucket in buckets:
-            for c in bucket.lookup(method, segs, folded):
-                params: dict[str, str] = {}
-                exact = 1
-                for tseg, seg, f in zip(c.template.segments, segs, folded):
-                    if tseg.kind == LITERAL:
-                        if seg != tseg.text:
-                            exact = 0
-                        continue
-                    r = tseg.match(seg, f)
-                    if r is None:
-                        break
-                    exact &= r[0]
-                    params.update(r[1])
-                else:
-                    q_ok = _query_fits(c.required_query, query) if c.required_query else True
-                    key = (not c.alias, q_ok, c.template.rank, -c.template.nvars, exact,
-                           c.template.trailing_slash == trailing)
-                    scored.append((key, c, params))
+            bucket.lookup(method, segs, folded, found)
+        for c in found:
+            params: dict[str, str] = {}
+            exact = 1
+            for tseg, seg, f in zip(c.template.segments, segs, folded):
+                if tseg.kind == LITERAL:
+                    if seg != tseg.text:
+                        exact = 0
+                    continue
+                r = tseg.match(seg, f)
+                if r is None:
+                    break
+                exact &= r[0]
+                params.update(r[1])
+            else:
+                q_ok = _query_fits(c.required_query, query) if c.required_query else True
+                key = (not c.alias, q_ok, c.template.rank, -c.template.nvars, exact,
+                       c.template.trailing_slash == trailing)
+                scored.append((key, c, params))
         if len(scored) > 1:
             scored.sort(key=lambda t: t[0], reverse=True)
         return scored
@@ -277,6 +280,7 @@ class Matcher:
             result.how.append("graphql")
         elif path.endswith("$batch") and isinstance(body, dict) and isinstance(body.get("requests"), list):
             base = call.url.split("?")[0].rsplit("/", 1)[0]
+            result.inner = []
             for req in body["requests"][:1000]:
                 if not isinstance(req, dict) or not isinstance(req.get("url"), str):
                     continue
