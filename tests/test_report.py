@@ -221,3 +221,24 @@ def test_parallel_report_equals_serial(tmp_path: Path) -> None:
     parallel = to_report(build_facts_parallel(index, specs, [str(tmp_path / "cap")], 2, chunk_bytes=20_000))
     assert serial["summary"]["calls"] == 1200 and serial["drift"] and serial["undocumented"]
     assert parallel == serial
+
+
+def test_chunks_are_newline_aligned_and_numbered(tmp_path: Path) -> None:
+    from portalspec.fixtures.store import CaptureWriter
+    from portalspec.report.parallel import plan_chunks
+
+    with CaptureWriter(tmp_path / "cap", kind="t", fsync="batch", shard_bytes=300_000) as w:
+        for i in range(3000):
+            w.append({"request": {"method": "GET", "url": f"https://h.example/{i}" + "x" * (i % 97)}, "response": {}})
+    shards = sorted((tmp_path / "cap").glob("entries-*.jsonl"))
+    assert len(shards) > 2
+    for cb in (1000, 50_000, 10**9):
+        chunks = plan_chunks([str(tmp_path / "cap")], cb)
+        for shard in shards:
+            data = shard.read_bytes()
+            mine = [c for c in chunks if c.shard == str(shard)]
+            assert mine[0].start == 0 and mine[-1].end == len(data)
+            for a, b in zip(mine, mine[1:]):
+                assert a.end == b.start and data[a.end - 1:a.end] == b"\n"
+            for c in mine:
+                assert c.first_line == data[:c.start].count(b"\n") + 1

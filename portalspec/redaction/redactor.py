@@ -21,6 +21,8 @@ from datetime import datetime
 from typing import Any, Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
+import ahocorasick
+
 from . import detectors as d
 from .jwt import claims_summary, relative_expiry
 
@@ -28,7 +30,7 @@ PII_KINDS = frozenset({"upn", "email", "tenant"})
 _URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh"})
 _MIN_SWEEP_LEN = 8
 _SCHEME_WORDS = ("bearer", "basic", "negotiate", "ntlm", "pop ")
-_KNOWN_LIMIT = 1024  # secret variants remembered for the sweep (about 170 secrets)
+_KNOWN_LIMIT = 8192  # secret variants remembered for the sweep (about 1,400 secrets)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Redactor:
         if unknown:
             raise ValueError(f"unknown pseudonymize kind(s): {', '.join(sorted(unknown))}")
         self._known: OrderedDict[str, str] = OrderedDict()  # secret variant -> placeholder
+        self._aho: Any = None  # Aho-Corasick automaton over self._known, rebuilt when it changes
         self._sweep_re: re.Pattern[str] | None = None
         self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
@@ -80,24 +83,20 @@ class Redactor:
         raw = value.encode("utf-8", "surrogatepass")
         b64 = base64.b64encode(raw).decode()
         variants |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
-        added = False
         for v in variants:
             if len(v) >= _MIN_SWEEP_LEN and v not in self._known:
                 self._known[v] = ph
-                added = True
+                self._aho = None
         while len(self._known) > _KNOWN_LIMIT:
             self._known.popitem(last=False)
-        if added:
-            self._sweep_re = None
 
     def _pseudo_guid(self, value: str) -> str:
         return str(uuid.UUID(bytes=self._digest(value.lower())[:16], version=4))
 
     def tenant_placeholder(self, tid: str) -> str:
         low = tid.lower()
-        if low not in self._tenants and len(low) >= _MIN_SWEEP_LEN:
+        if len(low) >= _MIN_SWEEP_LEN:
             self._tenants.add(low)
-            self._sweep_re = None
         if "tenant" in self.pseudonymize:
             return self._pseudo_guid(tid)
         return f"<redacted:tenant:{self._digest(tid.lower())[:4].hex()}>"
@@ -404,13 +403,16 @@ class Redactor:
     def _sweep_entry(self, entry: dict[str, Any]) -> None:
         """Replace every remembered secret (and its encodings) and known tenant id in all strings.
 
-        One C-speed substring test per remembered variant on the serialised entry decides whether a
-        walk is needed at all; most entries need none.
+        One Aho-Corasick pass over the serialised entry finds which remembered variants occur, at
+        a cost that does not grow with how many are remembered; most entries need no walk at all.
         """
         if not self._known and not self._tenants:
             return
         blob = json.dumps(entry, ensure_ascii=False)
-        hits = tuple(v for v in self._known if v in blob or (('"' in v or "\\" in v) and json.dumps(v)[1:-1] in blob))
+        hits: tuple[str, ...] = ()
+        if self._known:
+            automaton = self._automaton()
+            hits = tuple(sorted({v for _, v in automaton.iter(blob)}))
         low = blob.lower() if self._tenants else ""
         thits = tuple(t for t in self._tenants if t in low)
         if not hits and not thits:
@@ -428,6 +430,18 @@ class Redactor:
                             node[k] = new
                 elif isinstance(v, (dict, list)):
                     stack.append(v)
+
+    def _automaton(self) -> Any:
+        if self._aho is None:
+            aho = ahocorasick.Automaton()
+            for v in self._known:
+                aho.add_word(v, v)
+                esc = json.dumps(v, ensure_ascii=False)[1:-1]
+                if esc != v:  # how the variant looks inside the serialised entry
+                    aho.add_word(esc, v)
+            aho.make_automaton()
+            self._aho = aho
+        return self._aho
 
     def _pattern(self, hits: tuple[str, ...], thits: tuple[str, ...]) -> re.Pattern[str]:
         key = (hits, thits)

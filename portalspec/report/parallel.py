@@ -6,7 +6,6 @@ objects (they are relinked by key), so what crosses process boundaries is small.
 
 from __future__ import annotations
 
-import mmap
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,23 +29,31 @@ class Chunk:
 
 
 def plan_chunks(captures: list[str], chunk_bytes: int | None = None) -> list[Chunk]:
+    """Newline-aligned byte ranges of every shard, with the line number each starts at.
+
+    Reads each shard once in 1 MiB blocks (no mmap: mapped pages would count as this process's memory).
+    """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     chunks: list[Chunk] = []
     for cap in captures:
         for shard in CaptureReader(cap, warn=lambda m: None).shards():
-            size = shard.stat().st_size
-            if not size:
-                continue
-            with open(shard, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                pos, line = 0, 1
-                while pos < size:
-                    end = min(pos + chunk_bytes, size)
-                    if end < size:
-                        nl = mm.find(b"\n", end)
-                        end = size if nl < 0 else nl + 1
-                    chunks.append(Chunk(cap, str(shard), pos, end, line))
-                    line += mm[pos:end].count(b"\n")
-                    pos = end
+            start, line, pos, lines_in_chunk = 0, 1, 0, 0
+            with open(shard, "rb") as f:
+                while block := f.read(1 << 20):
+                    cut = 0  # where in this block the current chunk began (0 if before the block)
+                    while True:
+                        want = max(start + chunk_bytes - pos, cut)  # the chunk may end at the next newline from here
+                        nl = block.find(b"\n", want) if want < len(block) else -1
+                        if nl < 0:
+                            break
+                        lines_in_chunk += block.count(b"\n", cut, nl + 1)
+                        chunks.append(Chunk(cap, str(shard), start, pos + nl + 1, line))
+                        line += lines_in_chunk
+                        lines_in_chunk, start, cut = 0, pos + nl + 1, nl + 1
+                    lines_in_chunk += block.count(b"\n", cut)
+                    pos += len(block)
+            if pos > start:
+                chunks.append(Chunk(cap, str(shard), start, pos, line))
     return chunks
 
 
@@ -114,10 +121,7 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
         bucket = total.inferrer.shapes[hm]
         for skey, shape in shapes.items():
             if skey in bucket:
-                mine_s = bucket[skey]
-                mine_s.merge(shape)
-                for i, vals in shape.literal_values.items():
-                    mine_s.literal_values.setdefault(i, set()).update(vals)
+                bucket[skey].merge(shape)
             else:
                 bucket[skey] = shape
     total.inferrer.dropped += part.inferrer.dropped

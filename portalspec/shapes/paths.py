@@ -116,7 +116,6 @@ class Shape:
     prefixes: list[str]  # OData name before the key: roleAssignments('...')
     quoted: list[bool]
     evidence: dict[int, ParamEvidence] = field(default_factory=dict)
-    literal_values: dict[int, set[str]] = field(default_factory=dict)
     calls: int = 0
     request: SchemaAccumulator = field(default_factory=SchemaAccumulator)
     response: SchemaAccumulator = field(default_factory=SchemaAccumulator)
@@ -196,9 +195,6 @@ class TemplateInferrer:
             shape = bucket[key] = Shape(lits, prefixes, quoted)
         for i, kind, v in values:
             shape.evidence.setdefault(i, ParamEvidence(kind)).add(v)
-        for i, lit in enumerate(lits):
-            if lit is not None:
-                shape.literal_values.setdefault(i, set()).add(lit)
         shape.calls += 1
         return shape
 
