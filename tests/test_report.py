@@ -227,7 +227,7 @@ def test_chunks_are_newline_aligned_and_numbered(tmp_path: Path) -> None:
     from portalspec.fixtures.store import CaptureWriter
     from portalspec.report.parallel import plan_chunks
 
-    with CaptureWriter(tmp_path / "cap", kind="t", fsync="batch", shard_bytes=300_000) as w:
+    with CaptureWriter(tmp_path / "cap", kind="t", fsync="batch", shard_bytes=100_000) as w:
         for i in range(3000):
             w.append({"request": {"method": "GET", "url": f"https://h.example/{i}" + "x" * (i % 97)}, "response": {}})
     shards = sorted((tmp_path / "cap").glob("entries-*.jsonl"))
