@@ -133,3 +133,18 @@ def test_parallel_import_equals_serial(tmp_path: Path) -> None:
     assert len(cookie) == 1  # one placeholder per secret across both workers
     src.unlink()
     assert c.leaks([tmp_path]) == []
+
+
+def test_plain_values_in_secret_named_fields_stay() -> None:
+    from portalspec.redaction import Redactor
+
+    e = {"request": {"method": "POST", "url": "https://h.example/a?tokenType=Bearer&sessionTimeout=true",
+                     "postData": {"mimeType": "application/json", "text": json.dumps(
+                         {"tokenExpiry": "2026-01-02T03:04:05Z", "passwordNeverExpires": True, "secretSet": "false",
+                          "pin": "1234", "password": "hunter2hunter2"})}},
+         "response": {"status": 200, "content": {"mimeType": "application/json", "text": "{}"}}}
+    Redactor().redact_entry(e)
+    body = json.loads(e["request"]["postData"]["text"])
+    assert body["tokenExpiry"] == "2026-01-02T03:04:05Z" and body["passwordNeverExpires"] is True
+    assert body["secretSet"] == "false" and "tokenType=Bearer" in e["request"]["url"]
+    assert body["pin"].startswith("<redacted:") and body["password"].startswith("<redacted:")

@@ -104,5 +104,16 @@ def looks_high_entropy(s: str) -> bool:
     return entropy(core[:512]) >= 4.2
 
 
+_NOT_SECRET_RE = re.compile(
+    r"(?i)(?:true|false|null|none|undefined|bearer|basic|"
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)"
+)
+
+
+def plainly_not_secret(value: str) -> bool:
+    """Values a secret-named field can hold that are not secrets: flags, very short values, dates."""
+    return len(value) < 4 or _NOT_SECRET_RE.fullmatch(value) is not None
+
+
 def is_placeholder(s: str) -> bool:
     return bool(_PLACEHOLDER_RE.fullmatch(s))

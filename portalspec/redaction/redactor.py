@@ -255,7 +255,7 @@ class Redactor:
         return "&".join(parts)
 
     def _param(self, name: str, value: str) -> str:
-        if d.is_secret_name(name) and value and not d.is_placeholder(value):
+        if d.is_secret_name(name) and value and not d.plainly_not_secret(value) and not d.is_placeholder(value):
             return self._token(value, "param")
         return self.redact_string(value)
 
@@ -294,7 +294,8 @@ class Redactor:
             out = {}
             for k, v in value.items():
                 key = self.redact_text(k) if len(k) >= 32 else k
-                if d.is_secret_name(k) and isinstance(v, str) and v and not d.is_placeholder(v):
+                if d.is_secret_name(k) and isinstance(v, str) and v and not d.plainly_not_secret(v) \
+                        and not d.is_placeholder(v):
                     out[key] = self._token(v, "field")
                 elif d.is_secret_name(k) and isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 100000:
                     out[key] = self.placeholder("field", str(v))
@@ -373,7 +374,7 @@ class Redactor:
         value = m.group("value")
         if not d.is_secret_name(m.group("name")) or value.startswith("<redacted") or len(value) < 4:
             return m.group(0)
-        if value.lower() in ("true", "false", "null", "none", "undefined"):
+        if d.plainly_not_secret(value):
             return m.group(0)
         start = m.start("value") - m.start(0)
         return m.group(0)[:start] + self._token(value, "field")
