@@ -29,7 +29,7 @@ from portalspec.specs.loader import load_spec
 from .canary import Canaries, har, portal_entry
 
 ROOT = Path(__file__).resolve().parent.parent
-FUZZ_RUNS = int(os.environ.get("PORTALSPEC_FUZZ_RUNS", "20000"))
+FUZZ_RUNS = int(os.environ.get("PORTALSPEC_FUZZ_RUNS", "10000"))
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
                            lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=12), c, max_size=4),

@@ -148,3 +148,22 @@ def test_plain_values_in_secret_named_fields_stay() -> None:
     assert body["tokenExpiry"] == "2026-01-02T03:04:05Z" and body["passwordNeverExpires"] is True
     assert body["secretSet"] == "false" and "tokenType=Bearer" in e["request"]["url"]
     assert body["pin"].startswith("<redacted:") and body["password"].startswith("<redacted:")
+
+
+def test_sweep_remembers_old_and_new_secrets_across_many_entries() -> None:
+    import base64 as b64
+
+    from portalspec.redaction import Redactor
+    from .canary import token
+
+    r = Redactor()
+    secrets = [token() for _ in range(300)]  # far more than one automaton rebuild's worth
+    for s in secrets:
+        r.redact_entry({"request": {"method": "GET", "url": "https://h.example/", "headers": [{"name": "X-Api-Key", "value": s}]},
+                        "response": {"status": 200}})
+    last = {"request": {"method": "GET", "url": "https://h.example/"},
+            "response": {"status": 200, "content": {"mimeType": "text/plain", "text": " ".join(
+                [secrets[0], b64.b64encode(secrets[1].encode()).decode(), secrets[150], secrets[-1]])}}}
+    r.redact_entry(last)
+    text = last["response"]["content"]["text"]
+    assert text.count("<redacted:header:") == 4 and not any(s in text for s in secrets)

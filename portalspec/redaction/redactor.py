@@ -30,6 +30,7 @@ PII_KINDS = frozenset({"upn", "email", "tenant"})
 _URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh"})
 _MIN_SWEEP_LEN = 8
 _SCHEME_WORDS = ("bearer", "basic", "negotiate", "ntlm", "pop ")
+_PENDING_LIMIT = 64
 _KNOWN_LIMIT = 8192  # secret variants remembered for the sweep (about 1,400 secrets)
 
 
@@ -52,7 +53,8 @@ class Redactor:
         if unknown:
             raise ValueError(f"unknown pseudonymize kind(s): {', '.join(sorted(unknown))}")
         self._known: OrderedDict[str, str] = OrderedDict()  # secret variant -> placeholder
-        self._aho: Any = None  # Aho-Corasick automaton over self._known, rebuilt when it changes
+        self._aho: Any = None  # Aho-Corasick automaton over self._known, rebuilt every _PENDING_LIMIT new variants
+        self._pending: list[str] = []  # variants remembered since the automaton was built
         self._sweep_re: re.Pattern[str] | None = None
         self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
@@ -86,7 +88,9 @@ class Redactor:
         for v in variants:
             if len(v) >= _MIN_SWEEP_LEN and v not in self._known:
                 self._known[v] = ph
-                self._aho = None
+                self._pending.append(v)
+        if len(self._pending) > _PENDING_LIMIT:
+            self._aho, self._pending = None, []  # rebuilt on next use: amortised over many new secrets
         while len(self._known) > _KNOWN_LIMIT:
             self._known.popitem(last=False)
 
@@ -412,8 +416,9 @@ class Redactor:
         blob = json.dumps(entry, ensure_ascii=False)
         hits: tuple[str, ...] = ()
         if self._known:
-            automaton = self._automaton()
-            hits = tuple(sorted({v for _, v in automaton.iter(blob)}))
+            found = {v for _, v in self._automaton().iter(blob)}
+            found.update(v for v in self._pending if v in blob or json.dumps(v, ensure_ascii=False)[1:-1] in blob)
+            hits = tuple(sorted(v for v in found if v in self._known))
         low = blob.lower() if self._tenants else ""
         thits = tuple(t for t in self._tenants if t in low)
         if not hits and not thits:
@@ -434,6 +439,7 @@ class Redactor:
 
     def _automaton(self) -> Any:
         if self._aho is None:
+            self._pending = []
             aho = ahocorasick.Automaton()
             for v in self._known:
                 aho.add_word(v, v)
