@@ -431,6 +431,9 @@ def main() -> None:
     if want("addon"):
         log("addon overhead...")
         results["addon"] = bench_addon(500 if not a.quick else 100, 30 if not a.quick else 5)
+    if only and (HERE / "results.json").exists():  # a partial run updates its sections of the last full one
+        previous = json.loads((HERE / "results.json").read_text())
+        results = {**previous, **results}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     md = markdown(results)
     (HERE / "RESULTS.md").write_text(md)

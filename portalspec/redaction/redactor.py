@@ -54,7 +54,7 @@ class Redactor:
             raise ValueError(f"unknown pseudonymize kind(s): {', '.join(sorted(unknown))}")
         self._known: OrderedDict[str, str] = OrderedDict()  # secret variant -> placeholder
         self._aho: Any = None  # Aho-Corasick automaton over self._known, rebuilt every _PENDING_LIMIT new variants
-        self._pending: list[str] = []  # variants remembered since the automaton was built
+        self._pending: list[tuple[str, str]] = []  # (variant, JSON-escaped) remembered since the automaton was built
         self._sweep_re: re.Pattern[str] | None = None
         self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
@@ -88,7 +88,7 @@ class Redactor:
         for v in variants:
             if len(v) >= _MIN_SWEEP_LEN and v not in self._known:
                 self._known[v] = ph
-                self._pending.append(v)
+                self._pending.append((v, json.dumps(v, ensure_ascii=False)[1:-1]))
         if len(self._pending) > _PENDING_LIMIT:
             self._aho, self._pending = None, []  # rebuilt on next use: amortised over many new secrets
         while len(self._known) > _KNOWN_LIMIT:
@@ -417,7 +417,7 @@ class Redactor:
         hits: tuple[str, ...] = ()
         if self._known:
             found = {v for _, v in self._automaton().iter(blob)}
-            found.update(v for v in self._pending if v in blob or json.dumps(v, ensure_ascii=False)[1:-1] in blob)
+            found.update(v for v, esc in self._pending if v in blob or esc in blob)
             hits = tuple(sorted(v for v in found if v in self._known))
         low = blob.lower() if self._tenants else ""
         thits = tuple(t for t in self._tenants if t in low)
