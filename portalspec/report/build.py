@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from .. import __version__
 from ..fixtures.store import CaptureReader, iter_shard_lines
 from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
@@ -284,7 +283,3 @@ def note_kind(note: str) -> str:
 
 def build_facts(index: SpecIndex, captures: list[str]) -> Facts:
     return FactsBuilder(index, captures).add_captures(captures)
-
-
-def portalspec_version() -> str:
-    return __version__
