@@ -101,8 +101,10 @@ def test_every_number_in_md_and_html_equals_the_json(demo_report: Path) -> None:
     assert table["undocumented"] == str(s["undocumented"]) and table["drift findings"] == str(s["drift_findings"])
     assert table["operations seen"] == f"{s['operations_seen']} of {s['operations_total']}"
     assert table["blocked writes"] == str(s["blocked_writes"]) and table["mutations"] == str(s["mutations"])
-    rows = re.findall(r"^\| <a id=\"drift-\d+\"></a>`([a-z_]+)` .*\| (\d+) \|$", md, re.M)
+    rows = re.findall(r"^\| <a id=\"drift-\d+\"></a>`([a-z_]+)` .*\| (\d+) \| \[example\]\(#drift-\d+-example\) \|$", md, re.M)
     assert [(k, int(n)) for k, n in rows] == [(d["kind"], d["calls"]) for d in report["drift"]]
+    for target in set(re.findall(r"\(#(drift-\d+-example)\)", md)):
+        assert f'id="{target}"' in md  # every example link lands on an example
 
 
 def test_reports_carry_no_secret(tmp_path: Path) -> None:

@@ -65,16 +65,26 @@ def render_markdown(r: dict[str, Any]) -> str:
     if not r["drift"]:
         out += ["None.", ""]
     else:
-        current = None
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for d in r["drift"]:
-            op = (d["spec"], d["method"], d["path"])
-            if op != current:
-                current = op
-                out += ["", f"### {d['spec']}: `{d['method']} {d['path']}`" + (f" ({d['operationId']})" if d["operationId"] else ""), "",
-                        "| kind | severity | location | status | pointer | expected | observed | calls |",
-                        "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-            out.append(f"| <a id=\"{d['id']}\"></a>`{d['kind']}` | {d['severity']} | {d['location']} | {d['status'] or ''} | "
-                       f"`{_cell(d['pointer']) or '/'}` | {_cell(d['expected'])} | {_cell(d['observed'])} | {d['calls']} |")
+            groups.setdefault((d["spec"], d["method"], d["path"]), []).append(d)
+        for (spec, method, path), findings in groups.items():
+            op_id = findings[0]["operationId"]
+            out += ["", f"### {spec}: `{method} {path}`" + (f" ({op_id})" if op_id else ""), "",
+                    "| kind | severity | location | status | pointer | expected | observed | calls | example |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            examples: dict[str, tuple[str, dict[str, Any]]] = {}
+            for d in findings:
+                ex = d.get("example") or {}
+                ref = json.dumps(ex.get("ref"), sort_keys=True)
+                if ref not in examples:
+                    examples[ref] = (f"{d['id']}-example", ex)
+                link = f"[example](#{examples[ref][0]})" if ex else ""
+                out.append(f"| <a id=\"{d['id']}\"></a>`{d['kind']}` | {d['severity']} | {d['location']} | {d['status'] or ''} | "
+                           f"`{_cell(d['pointer']) or '/'}` | {_cell(d['expected'])} | {_cell(d['observed'])} | {d['calls']} | {link} |")
+            for anchor, ex in examples.values():
+                out += ["", f"<details><summary><a id=\"{anchor}\"></a>Example call (redacted)</summary>", "",
+                        _code(_ex(ex)), "", "</details>"]
         out += [""]
 
     out += ["## Mutations", ""]
