@@ -1,4 +1,4 @@
-"""Coverage-guided fuzz target (atheris) for the HAR reader, redactor, spec loader and matcher.
+"""Coverage-guided fuzz target (atheris) for the HAR and flow-file readers, redactor, spec loader and matcher.
 
     python tests/fuzz/fuzz_inputs.py -runs=5000 -max_len=4096
 
@@ -19,6 +19,7 @@ import atheris
 with atheris.instrument_imports():
     from portalspec.errors import PortalspecError
     from portalspec.fixtures.entries import EntryError, normalise_har_entry
+    from portalspec.importers.flows import iter_flows
     from portalspec.importers.har import iter_har
     from portalspec.matching.matcher import Call, Matcher
     from portalspec.redaction import Redactor
@@ -41,7 +42,7 @@ def _matcher() -> Matcher:
 
 def one_input(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
-    target = fdp.ConsumeIntInRange(0, 3)
+    target = fdp.ConsumeIntInRange(0, 4)
     rest = fdp.ConsumeBytes(fdp.remaining_bytes())
     if target == 0:  # HAR reader + normalisation + redaction
         f = TMP / "in.har"
@@ -74,6 +75,14 @@ def one_input(data: bytes) -> None:
             for op in spec.operations:
                 for r in (op.responses or {}).values() if isinstance(op.responses, dict) else []:
                     checker.check(r if isinstance(r, dict) else {}, {"a": [1, None]}, "response", "response")
+        except PortalspecError:
+            pass
+    elif target == 4:  # mitmproxy flow files
+        f = TMP / "in.flows"
+        f.write_bytes(rest)
+        try:
+            for _, entry in iter_flows(f, 4096, lambda m: None):
+                REDACTOR.redact_entry(entry)
         except PortalspecError:
             pass
     else:  # matcher and schema inference
