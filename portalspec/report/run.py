@@ -17,7 +17,8 @@ FORMATS = ("md", "html", "json", "sarif")
 FAIL_ON = ("undocumented", "drift", "blocked", "ambiguous", "errors")
 
 
-def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True) -> dict[str, Path]:
+def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True,
+                 index: Any = None) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     if "json" in formats:
@@ -42,7 +43,7 @@ def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay:
         from .overlay import build_overlay, dump_overlay
 
         written["overlay"] = out / "spec-update.overlay.yaml"
-        write_atomic(written["overlay"], dump_overlay(build_overlay(report)).encode(), 0o644)
+        write_atomic(written["overlay"], dump_overlay(build_overlay(report, index)).encode(), 0o644)
     return written
 
 
@@ -77,7 +78,7 @@ def run_report(a: argparse.Namespace) -> int:
     else:
         facts = build_facts(index, captures)
     report = to_report(facts)
-    written = write_report(report, Path(a.out), a.format)
+    written = write_report(report, Path(a.out), a.format, index=index)
     s = report["summary"]
     print(f"{s['calls']} calls: {s['matched']} matched, {s['undocumented']} undocumented "
           f"({s['undocumented_templates']} endpoints), {s['drift_findings']} drift findings, "
