@@ -243,3 +243,18 @@ def test_match_cli_jsonl_and_write(tmp_path: Path) -> None:
     assert [e["_portalspec"]["session"] for e in entries] == [e["_portalspec"]["session"] for e in before]
     assert [e["request"] for e in entries] == [e["request"] for e in before]
     assert not list(tmp_path.glob(".cap.rewrite*"))
+
+
+def test_odd_paths(tmp_path: Path) -> None:
+    spec = {"openapi": "3.0.1", "info": {"title": "o", "version": "1"}, "servers": [{"url": "https://o.example"}],
+            "paths": {"/a/{x}/b": {"get": {"operationId": "ab", "responses": {}}},
+                      "/straße/{x}": {"get": {"operationId": "sz", "responses": {}}}}}
+    (tmp_path / "o.yml").write_text(yaml.safe_dump(spec, allow_unicode=True))
+    ix = SpecIndex.load([tmp_path], use_cache=False)
+    for url, op, params in (("https://o.example/A/1/B/", "ab", {"x": "1"}), ("https://o.example/a/%41/b", "ab", {"x": "A"}),
+                            ("https://o.example/STRASSE/1", "sz", {"x": "1"}), ("https://o.example/straße/9", "sz", {"x": "9"}),
+                            ("https://o.example/a//b", None, None), ("https://o.example", None, None)):
+        m = ix.matcher.match(Call("GET", url))
+        assert (m.op.operation_id if m.op else None) == op, url
+        if params is not None:
+            assert m.params == params

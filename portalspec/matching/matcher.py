@@ -175,10 +175,14 @@ class Matcher:
         method = call.method.upper()
         netloc, path, query = split_url(call.url)
         segs, trailing = split_path(path or "/")
-        segs = [unquote(s) if "%" in s else s for s in segs]
-        folded = [s.casefold() for s in segs]
+        if "%" in path:
+            segs = [unquote(s) if "%" in s else s for s in segs]
+        if "%" not in path and path.startswith("/") and path.isascii():  # one casefold for the whole path
+            folded = path.casefold().split("/")[1:len(segs) + 1]
+        else:
+            folded = [s.casefold() for s in segs]
         buckets = self._buckets_for(netloc)
-        result = Match(method=method, url=call.url)
+        result = Match(method, call.url)
         if not buckets:
             result.reason = "host_not_in_specs"
             return result
