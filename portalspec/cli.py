@@ -61,7 +61,7 @@ def _index(paths: list[str], no_cache: bool = False) -> Any:
 
     if not paths:
         raise PortalspecError("no specs given (use --specs DIR)")
-    return SpecIndex.load(paths, use_cache=not no_cache, warn=_warn)
+    return SpecIndex.load(paths, use_cache=not no_cache, warn=_warn, freeze=True)
 
 
 def cmd_specs(a: argparse.Namespace) -> int:

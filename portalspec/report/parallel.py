@@ -67,7 +67,7 @@ _index: dict[str, SpecIndex] = {}
 def _worker(spec_paths: list[str], chunk: Chunk) -> Facts:
     key = "\0".join(spec_paths)
     if key not in _index:
-        _index[key] = SpecIndex.load(spec_paths)
+        _index[key] = SpecIndex.load(spec_paths, freeze=True)
     b = FactsBuilder(_index[key], [])
     b.add_range(chunk.capture, Path(chunk.shard), chunk.start, chunk.end, chunk.first_line)
     facts = b.facts

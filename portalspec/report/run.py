@@ -68,7 +68,7 @@ def run_report(a: argparse.Namespace) -> int:
     bad = [c for c in a.fail_on if c not in FAIL_ON]
     if bad:
         raise PortalspecError(f"unknown --fail-on category {', '.join(bad)}; choose from {', '.join(FAIL_ON)}")
-    index = SpecIndex.load(a.specs, use_cache=not getattr(a, "no_cache", False))
+    index = SpecIndex.load(a.specs, use_cache=not getattr(a, "no_cache", False), freeze=True)
     captures = [str(c) for c in a.captures]
     from .parallel import build_facts_parallel, default_jobs
 
