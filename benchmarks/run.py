@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gen import load_ops, nodoc_dir, write_har  # noqa: E402
+from benchmarks.gen import nodoc_dir, write_har  # noqa: E402
 from portalspec.matching.matcher import Call  # noqa: E402
 from portalspec.shapes.drift import DriftChecker, media_schema, response_for  # noqa: E402
 from portalspec.specs.index import SpecIndex  # noqa: E402
@@ -190,16 +189,14 @@ def _norm(t: str) -> str:
 def bench_templates(specs: Path, tools: Path) -> dict[str, Any]:
     import yaml
 
+    from portalspec.synth import drop_paths
+
     work = OUT / "templates"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(specs / "nodoc-defender-xdr", work / "defender")
     root = work / "defender" / "specification" / "openapi.yml"
     full = SpecIndex.load([root], use_cache=False)
-    doc = yaml.safe_load(root.read_text())
-    removed = sorted(doc["paths"])[::6]
-    for p in removed:
-        del doc["paths"][p]
-    root.write_text(yaml.safe_dump(doc, sort_keys=False))
+    removed = drop_paths(root, 6)
     cut = SpecIndex.load([root], use_cache=False)
     probe = random.Random(4)
     # Calls that a remaining template really covers (a literal removed under a {param} sibling) are

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -121,3 +122,16 @@ def value_for(schema: Any, rng: random.Random | None = None, depth: int = 0, mod
     if isinstance(fmt, str) and fmt in _FORMAT_VALUES:
         return _FORMAT_VALUES[fmt]
     return "text"
+
+
+def drop_paths(root: Path, every: int) -> list[str]:
+    """Remove every ``every``-th path (sorted) from a spec root document, in place: the
+    "undocumented" case of the tests and benchmarks. Returns the removed path templates."""
+    import yaml
+
+    doc = yaml.safe_load(root.read_text())
+    removed = sorted(doc["paths"])[::every]
+    for p in removed:
+        del doc["paths"][p]
+    root.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return removed

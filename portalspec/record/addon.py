@@ -16,7 +16,6 @@ from typing import Any, Optional
 from mitmproxy import ctx, http
 from mitmproxy.addonmanager import Loader
 
-from .. import __version__
 from ..fixtures.entries import DEFAULT_BODY_LIMIT
 from ..fixtures.flow_entry import flow_to_entry
 from ..fixtures.store import CaptureWriter

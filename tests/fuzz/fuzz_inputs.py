@@ -9,7 +9,6 @@ a crash and atheris stops with the input that caused it.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
