@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from .. import jsoncodec
 from ..fixtures.store import CaptureReader, iter_shard_lines
 from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
@@ -33,7 +34,7 @@ def _body_value(body: dict[str, Any] | None) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
+        return jsoncodec.loads(text)
     except (ValueError, RecursionError):
         return None
 

@@ -11,13 +11,13 @@ required in requests nor ``writeOnly`` ones in responses.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .. import jsoncodec
 from ..specs.model import Operation
 
 MAX_DEPTH = 64
@@ -293,7 +293,7 @@ def _json_body(body: dict[str, Any] | None) -> tuple[bool, Any]:
     if not body or not isinstance(body.get("text"), str) or not body["text"].strip() or body.get("_truncated"):
         return False, None
     try:
-        return True, json.loads(body["text"])
+        return True, jsoncodec.loads(body["text"])
     except (ValueError, RecursionError):
         return False, None
 
