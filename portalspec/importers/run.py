@@ -14,7 +14,7 @@ from ..fixtures.entries import DEFAULT_BODY_LIMIT, EntryError, normalise_har_ent
 from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
 from .flows import iter_flows
-from .har import iter_har
+from .har import iter_har_texts
 from .ingest import Ingestor, prepare
 
 FLOW_SUFFIXES = (".flows", ".flow", ".mitm", ".dump")
@@ -85,20 +85,24 @@ def _worker_init(key: bytes, pseudonymize: list[str], limit: int, session: str, 
 
 
 def _worker(chunk: list[tuple[int, Any, dict[str, Any]]]) -> list[tuple[int, bytes | None, str | None, str | None]]:
-    """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order."""
-    from ..fixtures.store import serialise
+    """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order.
+
+    HAR entries arrive as their JSON text (cheaper to send between processes than the object).
+    """
+    from .. import jsoncodec
 
     st = _worker_state
     out: list[tuple[int, bytes | None, str | None, str | None]] = []
     for index, raw, source in chunk:
         try:
+            if isinstance(raw, str):
+                raw = jsoncodec.loads(raw)
             entry = normalise_har_entry(raw, st["limit"]) if st["kind"] == "har" else raw
         except EntryError as e:
             out.append((index, None, None, str(e)))
             continue
-        entry = prepare(entry, st["redactor"], source=source)
-        entry["_portalspec"]["session"] = st["session"]
-        out.append((index, serialise(entry), entry["_portalspec"].get("portal"), None))
+        line = prepare(entry, st["redactor"], source=source, session=st["session"])
+        out.append((index, line, entry["_portalspec"].get("portal"), None))
     return out
 
 
@@ -145,9 +149,11 @@ def import_file(
     res.resumed_after = _already_imported(out, digest)
     kind = _kind(path)
     bar = _Progress(path.stat().st_size, sys.stderr.isatty() if progress is None else progress)
+    texts: Iterator[tuple[int, Any, str]] | None = None
     source: Iterator[tuple[int, Any]]
     if kind == "har":
-        source = iter_har(path, _warn, bar)
+        texts = iter_har_texts(path, _warn, bar)
+        source = ((i, raw) for i, raw, _ in texts)
     else:
         source = iter_flows(path, limit, _warn, bar)
     key = os.urandom(32)
@@ -157,6 +163,8 @@ def import_file(
     options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind, "jobs": jobs}
     with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch") as writer:
         if jobs > 1:
+            if texts is not None:
+                source = ((i, text) for i, _, text in texts)
             _parallel(source, writer, res, _warn, path, digest, key, list(pseudonymize), limit, kind, jobs)
             bar.done()
             return res
