@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from functools import lru_cache
 
 # Host patterns of the portals portalspec's users document, most specific first.
 FAMILIES: tuple[tuple[str, str], ...] = (
@@ -33,8 +34,12 @@ FAMILIES: tuple[tuple[str, str], ...] = (
 
 def portal_family(host: str, extra: dict[str, str] | None = None) -> str | None:
     """The family of ``host``; ``extra`` maps host patterns (e.g. from specs) to families first."""
-    h = host.lower().split(":")[0]
-    for pattern, family in [*(extra or {}).items(), *FAMILIES]:
-        if fnmatch.fnmatchcase(h, pattern):
+    return _family(host.lower().split(":")[0], tuple((extra or {}).items()))
+
+
+@lru_cache(maxsize=4096)
+def _family(host: str, extra: tuple[tuple[str, str], ...]) -> str | None:
+    for pattern, family in (*extra, *FAMILIES):
+        if fnmatch.fnmatchcase(host, pattern):
             return family
     return None

@@ -21,17 +21,27 @@ from datetime import datetime
 from typing import Any, Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
-import ahocorasick
-
+from .. import jsoncodec
 from . import detectors as d
 from .jwt import claims_summary, relative_expiry
+from .known import KnownSecrets
+from .triggers import Triggers
 
 PII_KINDS = frozenset({"upn", "email", "tenant"})
 _URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh"})
 _MIN_SWEEP_LEN = 8
 _SCHEME_WORDS = ("bearer", "basic", "negotiate", "ntlm", "pop ")
-_PENDING_LIMIT = 64
 _KNOWN_LIMIT = 8192  # secret variants remembered for the sweep (about 1,400 secrets)
+_CLEAN_CACHE = 4096  # short strings already found clean (header values repeat from call to call)
+_CLEAN_CACHE_LEN = 512
+_HEADER_MEMO = 2048  # redacted headers by (name, value): most headers repeat from call to call
+_TRIGGERS: dict[bool, Triggers] = {}
+
+
+def _triggers(pii: bool) -> Triggers:
+    if pii not in _TRIGGERS:
+        _TRIGGERS[pii] = Triggers(pii)
+    return _TRIGGERS[pii]
 
 
 @dataclass
@@ -41,20 +51,25 @@ class _EntryContext:
     counts: Counter = field(default_factory=Counter)
     tokens: list[dict[str, Any]] = field(default_factory=list)
     started_epoch: float | None = None
+    claims: list[dict[str, Any]] = field(default_factory=list)  # JWT claim summaries met, before expiry
+    secrets: list[tuple[str, str]] = field(default_factory=list)  # (value, placeholder) remembered
 
 
 class Redactor:
     """Redacts HAR entries. One instance per capture session; it holds the HMAC key in memory only."""
 
-    def __init__(self, key: bytes | None = None, pseudonymize: Iterable[str] = ()) -> None:
+    def __init__(self, key: bytes | None = None, pseudonymize: Iterable[str] = (), fast: bool = True) -> None:
+        """``fast=False`` reads every string with the rules (the reference the fast path is tested against)."""
         self._key = key if key is not None else os.urandom(32)
         self.pseudonymize = frozenset(pseudonymize)
         unknown = self.pseudonymize - PII_KINDS
         if unknown:
             raise ValueError(f"unknown pseudonymize kind(s): {', '.join(sorted(unknown))}")
-        self._known: OrderedDict[str, str] = OrderedDict()  # secret variant -> placeholder
-        self._aho: Any = None  # Aho-Corasick automaton over self._known, rebuilt every _PENDING_LIMIT new variants
-        self._pending: list[tuple[str, str]] = []  # (variant, JSON-escaped) remembered since the automaton was built
+        self._known = KnownSecrets(_KNOWN_LIMIT)  # secret variant -> placeholder
+        self._triggers = _triggers(bool(self.pseudonymize)) if fast else None
+        self._clean: set[str] = set()  # this entry's strings that no free-text rule can change
+        self._clean_cache: OrderedDict[str, None] = OrderedDict()
+        self._memo: dict[tuple[str, str], tuple[str, Any]] = {}  # (name, value) -> (redacted, effects or None)
         self._sweep_re: re.Pattern[str] | None = None
         self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
@@ -76,8 +91,10 @@ class Redactor:
                 self._ph_cache.clear()
             self._ph_cache[(kind, value)] = ph
         self._ctx.counts[kind] += 1
-        if remember and len(value) >= _MIN_SWEEP_LEN and value not in self._known:
-            self._remember(value, ph)
+        if remember and len(value) >= _MIN_SWEEP_LEN:
+            self._ctx.secrets.append((value, ph))
+            if value not in self._known:
+                self._remember(value, ph)
         return ph
 
     def _remember(self, value: str, ph: str) -> None:
@@ -85,14 +102,9 @@ class Redactor:
         raw = value.encode("utf-8", "surrogatepass")
         b64 = base64.b64encode(raw).decode()
         variants |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
-        for v in variants:
-            if len(v) >= _MIN_SWEEP_LEN and v not in self._known:
-                self._known[v] = ph
-                self._pending.append((v, json.dumps(v, ensure_ascii=False)[1:-1]))
-        if len(self._pending) > _PENDING_LIMIT:
-            self._aho, self._pending = None, []  # rebuilt on next use: amortised over many new secrets
-        while len(self._known) > _KNOWN_LIMIT:
-            self._known.popitem(last=False)
+        for v in sorted(variants):
+            if len(v) >= _MIN_SWEEP_LEN:
+                self._known.add(v, ph)
 
     def _pseudo_guid(self, value: str) -> str:
         return str(uuid.UUID(bytes=self._digest(value.lower())[:16], version=4))
@@ -106,11 +118,17 @@ class Redactor:
         return f"<redacted:tenant:{self._digest(tid.lower())[:4].hex()}>"
 
     # -- entry ---------------------------------------------------------------------------------
-    def redact_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Redact one HAR entry in place and record a summary under ``_portalspec.redaction``."""
+    def redact_entry(self, entry: dict[str, Any], sweep: bool = True) -> dict[str, Any]:
+        """Redact one HAR entry in place and record a summary under ``_portalspec.redaction``.
+
+        ``sweep=False`` leaves the sweep of remembered secrets to ``sweep_serialised``, for a
+        caller that serialises the entry anyway (one serialisation instead of two).
+        """
         self._ctx = ctx = _EntryContext(started_epoch=_epoch(entry.get("startedDateTime")))
         req = entry.get("request") or {}
         resp = entry.get("response") or {}
+        generic = {key: entry[key] for key in entry if key not in ("request", "response", "_portalspec")}
+        skip_generic = self._gate(req, resp, generic) if self._triggers is not None else set()
         cookie_names: dict[str, list[str]] = {}
         for side, msg in (("request", req), ("response", resp)):
             if not isinstance(msg, dict):
@@ -122,10 +140,12 @@ class Redactor:
             req["url"] = self.redact_url(req["url"])
         if isinstance(resp, dict) and isinstance(resp.get("redirectURL"), str):
             resp["redirectURL"] = self.redact_url(resp["redirectURL"])
-        for key in list(entry):
-            if key not in ("request", "response", "_portalspec"):
+        for key in generic:
+            if key not in skip_generic:
                 entry[key] = self._generic(entry[key])
-        self._sweep_entry(entry)
+        self._clean = set()
+        if sweep:
+            self._sweep_entry(entry)
         ext = entry.setdefault("_portalspec", {})
         summary: dict[str, Any] = {"counts": dict(sorted(ctx.counts.items()))}
         if ctx.tokens:
@@ -135,13 +155,55 @@ class Redactor:
         ext["redaction"] = summary
         return entry
 
+    def _gate(self, req: Any, resp: Any, generic: dict[str, Any]) -> set[str]:
+        """Scan the entry's free-text strings at once; fills ``self._clean``, returns generic keys to skip."""
+        texts: list[str] = []
+        for msg in (req, resp):
+            if not isinstance(msg, dict):
+                continue
+            for key in ("url", "redirectURL"):
+                if isinstance(msg.get(key), str):
+                    texts.append(msg[key])
+            memo = self._memo
+            for h in msg.get("headers") or ():
+                if isinstance(h, dict):
+                    name, value = h.get("name"), h.get("value")
+                    if isinstance(value, str) and isinstance(name, str) and (name, value) not in memo \
+                            and not d.is_secret_header(name) and name.lower() not in ("cookie", "set-cookie"):
+                        texts.append(value)
+            for q in msg.get("queryString") or ():
+                if isinstance(q, dict) and isinstance(q.get("value"), str):
+                    texts.append(q["value"])
+            for body_key in ("postData", "content"):
+                body = msg.get(body_key)
+                if isinstance(body, dict):
+                    if isinstance(body.get("text"), str):
+                        texts.append(body["text"])
+                    for q in body.get("params") or ():
+                        if isinstance(q, dict) and isinstance(q.get("value"), str):
+                            texts.append(q["value"])
+        serial = {k: v if isinstance(v, str) else jsoncodec.dumps_str(v) for k, v in generic.items()
+                  if isinstance(v, (str, list)) or (isinstance(v, dict) and _has_text(v))}
+        texts += serial.values()
+        cache = self._clean_cache
+        todo = [t for t in texts if t not in cache]
+        clean = self._triggers.clean(todo) if todo else set()  # type: ignore[union-attr]
+        for t in clean:
+            if len(t) <= _CLEAN_CACHE_LEN:
+                cache[t] = None
+        while len(cache) > _CLEAN_CACHE:
+            cache.popitem(last=False)
+        self._clean = clean | {t for t in texts if t in cache}
+        return {k for k in generic if k not in serial or serial[k] in self._clean}
+
     def _redact_message(self, msg: dict[str, Any]) -> list[str]:
         cookie_names: list[str] = []
         headers = msg.get("headers")
         if isinstance(headers, list):
+            redact = self._memo_header if self._triggers is not None else self.redact_header
             for h in headers:
                 if isinstance(h, dict) and isinstance(h.get("name"), str) and isinstance(h.get("value"), str):
-                    h["value"] = self.redact_header(h["name"], h["value"], cookie_names)
+                    h["value"] = redact(h["name"], h["value"], cookie_names)
         cookies = msg.get("cookies")
         if isinstance(cookies, list):
             for c in cookies:
@@ -168,6 +230,44 @@ class Redactor:
         return cookie_names
 
     # -- headers -------------------------------------------------------------------------------
+    def _memo_header(self, name: str, value: str, cookie_names: list[str]) -> str:
+        """``redact_header`` once per distinct header; a repeat replays its effects on this entry."""
+        key = (name, value)
+        hit = self._memo.get(key)
+        if hit is None:
+            outer = self._ctx
+            self._ctx = _EntryContext(started_epoch=outer.started_epoch)
+            names: list[str] = []
+            try:
+                out = self.redact_header(name, value, names)
+            finally:
+                eff, self._ctx = self._ctx, outer
+            effects = (eff.counts, eff.claims, tuple(names), eff.secrets)
+            hit = (out, effects if any(effects) else None)
+            if len(self._memo) >= _HEADER_MEMO:
+                self._memo.clear()
+            self._memo[key] = hit
+        out, effects = hit
+        if effects is None:
+            return out
+        counts, claims, names_, secrets = effects
+        ctx = self._ctx
+        for kind, n in counts.items():
+            ctx.counts[kind] += n
+        for cached in claims:
+            ctx.claims.append(cached)
+            summary = relative_expiry(cached, ctx.started_epoch)
+            if summary not in ctx.tokens:
+                ctx.tokens.append(summary)
+        for n in names_:
+            if n not in cookie_names:
+                cookie_names.append(n)
+        for v, ph in secrets:
+            ctx.secrets.append((v, ph))
+            if v not in self._known:
+                self._remember(v, ph)
+        return out
+
     def redact_header(self, name: str, value: str, cookie_names: list[str] | None = None) -> str:
         lname = name.lower()
         names = cookie_names if cookie_names is not None else []
@@ -198,6 +298,7 @@ class Redactor:
             if len(self._jwt_cache) >= 256:
                 self._jwt_cache.clear()
             self._jwt_cache[token] = cached
+        self._ctx.claims.append(cached)
         summary = relative_expiry(cached, self._ctx.started_epoch)
         if summary not in self._ctx.tokens:
             self._ctx.tokens.append(summary)
@@ -228,6 +329,8 @@ class Redactor:
     # -- URLs and parameters ------------------------------------------------------------------
     def redact_url(self, url: str) -> str:
         """Redact path segments, query parameters and fragment; untouched parts keep their encoding."""
+        if url in self._clean:
+            return url
         base, hash_, frag = url.partition("#")
         base, q, query = base.partition("?")
         scheme_host, path = _split_origin(base)
@@ -266,6 +369,8 @@ class Redactor:
     # -- bodies --------------------------------------------------------------------------------
     def redact_body(self, text: str, mime: str) -> str:
         m = mime.lower()
+        if text in self._clean and "multipart/" not in m:
+            return text
         stripped = text.lstrip()
         if "json" in m or (stripped[:1] in ("{", "[") and "html" not in m):
             red = self._json_text(text)
@@ -314,6 +419,8 @@ class Redactor:
 
     def redact_string(self, s: str) -> str:
         """A value of unknown kind: JSON inside a string, a URL, or free text."""
+        if s in self._clean:
+            return s
         st = s.strip()
         if len(st) > 1 and st[0] in "{[" and st[-1] in "}]":
             red = self._json_text(s)
@@ -351,7 +458,7 @@ class Redactor:
     # -- free text -----------------------------------------------------------------------------
     def redact_text(self, s: str) -> str:
         """Find secrets in free text: key blocks, JWTs, auth schemes, key=value pairs, random tokens."""
-        if len(s) < 4:
+        if len(s) < 4 or s in self._clean:
             return s
         if "-----BEGIN" in s:
             s = d.PEM_RE.sub(lambda m: self.placeholder("private-key", m.group(0)), s)
@@ -405,24 +512,30 @@ class Redactor:
         return f"tenant-{self._digest(m.group(0).lower())[:4].hex()}.onmicrosoft.com"
 
     # -- the sweep ----------------------------------------------------------------------------
-    def _sweep_entry(self, entry: dict[str, Any]) -> None:
+    def sweep_serialised(self, entry: dict[str, Any], line: bytes) -> bytes:
+        """The sweep for an entry already serialised as ``line``: returns the line to write."""
+        if not self._known and not self._tenants:
+            return line
+        if self._sweep_entry(entry, line.decode("utf-8", "surrogatepass")):
+            return jsoncodec.dumps(entry) + line[-1:] if line.endswith(b"\n") else jsoncodec.dumps(entry)
+        return line
+
+    def _sweep_entry(self, entry: dict[str, Any], blob: str | None = None) -> bool:
         """Replace every remembered secret (and its encodings) and known tenant id in all strings.
 
-        One Aho-Corasick pass over the serialised entry finds which remembered variants occur, at
-        a cost that does not grow with how many are remembered; most entries need no walk at all.
+        One literal scan over the serialised entry finds which remembered variants occur, at a
+        cost that does not grow with how many are remembered; most entries need no walk at all.
+        Returns whether anything was replaced.
         """
         if not self._known and not self._tenants:
-            return
-        blob = json.dumps(entry, ensure_ascii=False)
-        hits: tuple[str, ...] = ()
-        if self._known:
-            found = {v for _, v in self._automaton().iter(blob)}
-            found.update(v for v, esc in self._pending if v in blob or esc in blob)
-            hits = tuple(sorted(v for v in found if v in self._known))
+            return False
+        if blob is None:
+            blob = jsoncodec.dumps_str(entry)
+        hits = tuple(sorted(self._known.find(blob))) if self._known else ()
         low = blob.lower() if self._tenants else ""
         thits = tuple(t for t in self._tenants if t in low)
         if not hits and not thits:
-            return
+            return False
         pat = self._pattern(hits, thits)
         stack: list[Any] = [entry]
         while stack:
@@ -436,19 +549,7 @@ class Redactor:
                             node[k] = new
                 elif isinstance(v, (dict, list)):
                     stack.append(v)
-
-    def _automaton(self) -> Any:
-        if self._aho is None:
-            self._pending = []
-            aho = ahocorasick.Automaton()
-            for v in self._known:
-                aho.add_word(v, v)
-                esc = json.dumps(v, ensure_ascii=False)[1:-1]
-                if esc != v:  # how the variant looks inside the serialised entry
-                    aho.add_word(esc, v)
-            aho.make_automaton()
-            self._aho = aho
-        return self._aho
+        return True
 
     def _pattern(self, hits: tuple[str, ...], thits: tuple[str, ...]) -> re.Pattern[str]:
         key = (hits, thits)
@@ -476,6 +577,11 @@ class Redactor:
         if isinstance(value, list):
             return [self._generic(v) for v in value]
         return value
+
+
+def _has_text(d: dict[str, Any]) -> bool:
+    """Whether a dict (``timings``, ``cache``...) holds anything but numbers, booleans and nulls."""
+    return not all(v is None or isinstance(v, (int, float)) for v in d.values())
 
 
 def _split_origin(base: str) -> tuple[str, str]:
