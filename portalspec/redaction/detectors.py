@@ -19,6 +19,7 @@ _SECRET_NAME_PARTS = (
     "signature", "sessionkey", "sessionid", "authorization", "samlresponse", "samlrequest",
     "privatekey", "cookie", "formdigest", "requestdigest", "xsrf", "csrf", "routekey",
     "accesskey", "clientassertion", "authcode", "refresh", "sharedaccess", "connectionstring",
+    "accountkey", "sharedkey", "masterkey", "subscriptionkey", "encryptionkey", "signingkey", "storagekey",
 )
 # Header names: any name that says token, key, secret, session, auth, digest, xsrf/csrf.
 _SECRET_HEADER_PARTS = (
@@ -71,6 +72,10 @@ KV_RE = re.compile(
     (?P<vq>\\?["']?)(?P<value>[^"'\s&,;<>}{\\]{4,})        # its value
     """
 )
+# HTML fields that carry anti-forgery tokens: <meta name=... content=...>, <input name=... value=...>.
+HTML_FIELD_RE = re.compile(r"<(?:meta|input)\b[^>]{0,2000}>", re.I)
+HTML_NAME_RE = re.compile(r"""\b(?:name|id|property)\s*=\s*(["'])([^"'>]*)\1""", re.I)
+HTML_VALUE_RE = re.compile(r"""\b(?:content|value)\s*=\s*(["'])([^"'>]*)\1""", re.I)
 # Candidate runs for the entropy rule: long runs of token alphabet characters.
 TOKEN_RUN_RE = re.compile(r"[A-Za-z0-9+/_=.~%-]{32,}")
 EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b")
@@ -89,13 +94,22 @@ def entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
+_WORD_PIECE = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+)*")
+
+
+def path_like(s: str) -> bool:
+    """Three or more slashes and at least two pieces that are words (``api``, ``resourceGroups``):
+    a path. A base64 token with slashes has random pieces (``aG3iA``), almost never two words."""
+    return s.count("/") > 2 and sum(1 for p in s.split("/") if _WORD_PIECE.fullmatch(p)) >= 2
+
+
 def looks_high_entropy(s: str) -> bool:
     """A long random-looking credential: not a GUID, a hex id, a path or prose.
 
     Hex-only strings (machine ids, hashes) are ids in portal traffic, not secrets.
     """
     core = s.strip("=%.")
-    if len(core) < 32 or _HEX_RE.fullmatch(core) or core.count("/") > 2 or core.count(".") > 3:
+    if len(core) < 32 or _HEX_RE.fullmatch(core) or path_like(core) or core.count(".") > 3:
         return False
     if core.startswith(("http", "www")) or "%2F" in core or "%3A" in core:
         return False

@@ -68,7 +68,7 @@ class KnownSecrets:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.map: OrderedDict[str, str] = OrderedDict()
-        self._pending: list[tuple[str, tuple[str, ...]]] = []
+        self._pending: list[tuple[str, tuple[bytes, ...]]] = []
         self._lookups = 0
         self._small_words: list[str] = []
         self._small: _Literals | None = None
@@ -89,7 +89,7 @@ class KnownSecrets:
         self.map[v] = placeholder
         while len(self.map) > self.limit:
             self.map.popitem(last=False)
-        self._pending.append((v, escaped_forms(v)))
+        self._pending.append((v, tuple(f.encode("utf-8", "surrogatepass") for f in escaped_forms(v))))
         if len(self._pending) > PENDING_MAX:
             self._fold()
         elif _hs is None:
@@ -106,17 +106,16 @@ class KnownSecrets:
         elif self._small_words:
             self._small = _Literals(self._small_words)
 
-    def find(self, text: str) -> set[str]:
-        """The remembered variants that occur in ``text`` (as they are or JSON-escaped)."""
+    def find(self, blob: bytes) -> set[str]:
+        """The remembered variants that occur in ``blob`` (UTF-8; as they are or JSON-escaped)."""
         found: set[str] = set()
         if not self.map:
             return found
-        blob = text.encode("utf-8", "surrogatepass")
         for lit in (self._big, self._small):
             if lit is not None:
                 lit.find(blob, found)
         for v, forms in self._pending:
-            if any(f in text for f in forms):
+            if any(f in blob for f in forms):
                 found.add(v)
         self._lookups += len(self._pending)
         if self._lookups > PENDING_LOOKUPS:

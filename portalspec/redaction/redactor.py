@@ -339,8 +339,16 @@ class Redactor:
         if q:
             out += "?" + self._pairs(query)
         if hash_:
-            out += "#" + (self._pairs(frag) if "=" in frag else self.redact_text(frag))
+            out += "#" + self._fragment(frag)
         return out
+
+    def _fragment(self, frag: str) -> str:
+        """A fragment: ``k=v`` pairs (OAuth implicit flow), or a single-page app's route with its
+        own query (``#/cb?code=...``), or text."""
+        route, q, query = frag.partition("?")
+        if q:
+            return "/".join(self._segment(s) for s in route.split("/")) + "?" + self._pairs(query)
+        return self._pairs(frag) if "=" in frag else self.redact_text(frag)
 
     def _segment(self, seg: str) -> str:
         if not seg:
@@ -464,6 +472,8 @@ class Redactor:
             s = d.PEM_RE.sub(lambda m: self.placeholder("private-key", m.group(0)), s)
         if "eyJ" in s:
             s = d.JWT_RE.sub(lambda m: self._jwt(m.group(0)), s)
+        if "<" in s:
+            s = d.HTML_FIELD_RE.sub(self._html_field_sub, s)
         low = s.lower()
         if any(w in low for w in _SCHEME_WORDS):
             s = d.BEARER_RE.sub(self._scheme_sub, s)
@@ -474,6 +484,18 @@ class Redactor:
         if self.pseudonymize:
             s = self._pii(s)
         return s
+
+    def _html_field_sub(self, m: re.Match[str]) -> str:
+        """``<meta name="csrf-token" content="...">``, ``<input name="__RequestVerificationToken" value="...">``."""
+        tag = m.group(0)
+        name = d.HTML_NAME_RE.search(tag)
+        value = d.HTML_VALUE_RE.search(tag)
+        if not name or not value or not d.is_secret_name(name.group(2)):
+            return tag
+        v = value.group(2)
+        if not v or d.plainly_not_secret(v) or v.startswith("<redacted"):
+            return tag
+        return tag[: value.start(2)] + self._token(v, "field") + tag[value.end(2):]
 
     def _scheme_sub(self, m: re.Match[str]) -> str:
         tok = m.group(2)
@@ -516,11 +538,11 @@ class Redactor:
         """The sweep for an entry already serialised as ``line``: returns the line to write."""
         if not self._known and not self._tenants:
             return line
-        if self._sweep_entry(entry, line.decode("utf-8", "surrogatepass")):
+        if self._sweep_entry(entry, line):
             return jsoncodec.dumps(entry) + line[-1:] if line.endswith(b"\n") else jsoncodec.dumps(entry)
         return line
 
-    def _sweep_entry(self, entry: dict[str, Any], blob: str | None = None) -> bool:
+    def _sweep_entry(self, entry: dict[str, Any], blob: bytes | None = None) -> bool:
         """Replace every remembered secret (and its encodings) and known tenant id in all strings.
 
         One literal scan over the serialised entry finds which remembered variants occur, at a
@@ -530,10 +552,12 @@ class Redactor:
         if not self._known and not self._tenants:
             return False
         if blob is None:
-            blob = jsoncodec.dumps_str(entry)
+            blob = jsoncodec.dumps(entry)
         hits = tuple(sorted(self._known.find(blob))) if self._known else ()
-        low = blob.lower() if self._tenants else ""
-        thits = tuple(t for t in self._tenants if t in low)
+        thits: tuple[str, ...] = ()
+        if self._tenants:
+            low = blob.decode("utf-8", "surrogatepass").lower()
+            thits = tuple(t for t in self._tenants if t in low)
         if not hits and not thits:
             return False
         pat = self._pattern(hits, thits)

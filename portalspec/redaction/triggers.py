@@ -16,9 +16,10 @@ Why a superset holds, rule by rule (``detectors.py``):
   with the same interleaving;
 - JWTs, PEM blocks, auth schemes: their fixed starts (schemes followed by any space, a JSON
   escape, ``+``, a control separator or a non-ASCII byte: Python's ``\\s`` is wider than ASCII);
-- random-looking runs: 32 or more token characters with at most two slashes, holding a
-  lower-case letter, an upper-case letter and a digit (``looks_high_entropy`` requires all that),
-  tried on the run whole, on each slash-separated piece and on what follows each ``=``;
+- random-looking runs: ``looks_high_entropy`` itself, tried on each run of 32 or more token
+  characters whole, on each of its slash-separated pieces and on what follows each ``=`` (the
+  rules read runs whole, as URL path segments and as query or form values);
+- HTML ``<meta>`` and ``<input>`` tags (their name and value sit in separate attributes);
 - e-mail addresses and tenant domains when pseudonymising: ``@`` and ``onmicrosoft``;
 - characters that case-fold onto ASCII letters (long s, Kelvin sign, dotted and dotless i) make
   a string dirty, because the rules' case-insensitive matching would see a name in them;
@@ -62,6 +63,8 @@ RUN_ID = 1000
 _RUN_START = rf"(?:^|[^{_TOKEN}])[{_TOKEN}]{{32}}"  # one report per run of 32 or more
 _RUN_REST = re.compile(rb"[A-Za-z0-9+/_=.~%\-]*")
 _LOWER, _UPPER, _DIGIT = re.compile(rb"[a-z]"), re.compile(rb"[A-Z]"), re.compile(rb"[0-9]")
+# Numbers, dates, times: no letter but T and Z, nothing any rule could read as a name or token.
+_PLAIN = re.compile(r"[0-9TZ:.,+\- ]{0,64}")
 
 
 def _groups(pii: bool) -> list[list[tuple[str, int, int]]]:
@@ -71,6 +74,7 @@ def _groups(pii: bool) -> list[list[tuple[str, int, int]]]:
     fixed = [
         (r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ", 0),
         (r"-----BEGIN", 0),
+        (r"<(?:meta|input)", caseless),  # HTML fields, matched by name and value attributes
         (r"(?:bearer|basic|negotiate|ntlm|pop)(?:\s|\\[nrtbf]|\+|[\x1c-\x1f\x80-\xff])", caseless),
         (r"\xc5\xbf|\xe2\x84\xaa|\xc4\xb0|\xc4\xb1", 0),  # ſ, Kelvin sign, İ, ı in UTF-8
     ]
@@ -107,8 +111,10 @@ class Triggers:
         owners: list[int] = []
         variants: list[bytes] = []
         dirty: set[int] = set()
-        uniq = list(dict.fromkeys(t for t in texts if t))
+        uniq = list(dict.fromkeys(texts))
         for i, text in enumerate(uniq):
+            if _PLAIN.fullmatch(text):
+                continue
             forms = _forms(text)
             if forms is None:
                 dirty.add(i)
@@ -133,26 +139,18 @@ class Triggers:
 
 
 def _may_be_random(run: bytes) -> bool:
-    """Whether a run could hold what ``looks_high_entropy`` accepts: 32 or more characters with at
-    most two slashes, and a lower-case letter, an upper-case letter and a digit. The rules read a
-    run whole (free text), cut at slashes (URL path segments) or after an ``=`` (query and form
-    values), so each of those is tried."""
+    """Whether ``looks_high_entropy`` accepts the run, or a part of it the rules may read alone:
+    a slash-separated piece (URL path segments) or what follows an ``=`` (query and form values)."""
     if not (_LOWER.search(run) and _UPPER.search(run) and _DIGIT.search(run)):
-        return False  # nor has any part of it
-    if _random_shaped(run):
-        return True
-    if b"/" in run and any(len(piece) >= 32 and _random_shaped(piece) for piece in run.split(b"/")):
-        return True
+        return False  # nor does any part of it
+    parts = [run]
+    if b"/" in run:
+        parts += run.split(b"/")
     i = run.find(b"=")
     while i >= 0:
-        if _random_shaped(run[i + 1:]):
-            return True
+        parts.append(run[i + 1:])
         i = run.find(b"=", i + 1)
-    return False
-
-
-def _random_shaped(w: bytes) -> bool:
-    return len(w) >= 32 and w.count(b"/") <= 2 and bool(_LOWER.search(w) and _UPPER.search(w) and _DIGIT.search(w))
+    return any(len(p) >= 32 and d.looks_high_entropy(p.decode("ascii")) for p in parts)
 
 
 def _forms(text: str) -> list[str] | None:
