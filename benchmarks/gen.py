@@ -3,7 +3,10 @@
 Each call is one operation of the corpus: its server, its path template filled with realistic ids,
 required query parameters, a body built from the request schema, a response body from the 2xx
 schema, and the headers and cookies a portal session carries (so redaction has real work).
-Written streaming: a million calls never sit in memory.
+Entries are shaped like Chromium's own HAR export of a portal's fetch calls (HTTP/2 pseudo
+headers, client hints, per-call request and correlation ids, response headers, ``_initiator``
+stack, timings, ``_priority``/``_resourceType``): about 4.5 KB a call, where Chromium's own
+exports of portal sessions run 3 to 8 KB. Written streaming: a million calls never sit in memory.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import json
 import os
 import random
 import sys
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,6 +30,8 @@ from portalspec.specs.model import Operation  # noqa: E402
 from portalspec.synth import build_url, value_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+VERSION = 2  # bumped when entries change shape; benchmark inputs are named after it
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
 def nodoc_dir() -> Path:
@@ -53,33 +60,92 @@ class Prepared:
         self.response = json.dumps(value_for(rs)) if isinstance(rs, dict) and rs else "{}"
 
 
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _request_headers(url: str, origin: str, method: str, session: str, token: str, session_id: str,
+                     rng: random.Random, body: bool) -> list[dict[str, str]]:
+    parts = urlsplit(url)
+    h = [
+        (":authority", parts.netloc), (":method", method), (":path", parts.path + ("?" + parts.query if parts.query else "")),
+        (":scheme", "https"), ("accept", "application/json, text/plain, */*"),
+        ("accept-encoding", "gzip, deflate, br, zstd"), ("accept-language", "en-US,en;q=0.9"),
+        ("authorization", f"Bearer {token}"),
+        ("cookie", f"sccauth={session}; XSRF-TOKEN={session[:24]}; s.SessID={session_id}; MC1=GUID={session_id}&HASH=1a2b"),
+    ]
+    if body:
+        h.append(("content-type", "application/json"))
+    h += [
+        ("origin", origin), ("priority", "u=1, i"), ("referer", origin + "/"),
+        ("sec-ch-ua", '"Chromium";v="131", "Not_A Brand";v="24"'), ("sec-ch-ua-mobile", "?0"),
+        ("sec-ch-ua-platform", '"Linux"'), ("sec-fetch-dest", "empty"), ("sec-fetch-mode", "cors"),
+        ("sec-fetch-site", "same-origin"), ("user-agent", UA),
+        ("x-clientpage", "incidents@wicd-ux"), ("x-ms-client-request-id", _uuid(rng)),
+        ("x-ms-client-session-id", session_id), ("x-xsrf-token", session[:24]),
+    ]
+    return [{"name": k, "value": v} for k, v in h]
+
+
+def _response_headers(i: int, size: int, rng: random.Random) -> list[dict[str, str]]:
+    h = [
+        ("cache-control", "no-cache, no-store"), ("content-encoding", "gzip"),
+        ("content-type", "application/json; charset=utf-8"),
+        ("date", f"Fri, 20 Nov 2026 10:{(i // 60) % 60:02d}:{i % 60:02d} GMT"), ("expires", "-1"), ("pragma", "no-cache"),
+        ("request-context", "appId=cid-v1:4f2a1c3e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"),
+        ("strict-transport-security", "max-age=31536000; includeSubDomains"), ("vary", "Accept-Encoding"),
+        ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
+        ("x-ms-correlation-id", _uuid(rng)), ("x-ms-request-id", _uuid(rng)), ("content-length", str(size)),
+    ]
+    return [{"name": k, "value": v} for k, v in h]
+
+
+def _initiator(origin: str) -> dict[str, Any]:
+    script = f"{origin}/static/js/main.4f2a1c9b.chunk.js"
+    frames = [{"functionName": name, "scriptId": "42", "url": script, "lineNumber": 1, "columnNumber": col}
+              for name, col in (("fetchJson", 183442), ("request", 182977), ("", 90411), ("dispatch", 12087))]
+    return {"type": "script", "stack": {"callFrames": frames}}
+
+
 def entries(ops: list[Operation], n: int, seed: int = 1) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     prepared = [Prepared(op) for op in ops]
     session = base64.b64encode(rng.randbytes(48)).decode()
     token = _jwt(rng)
+    session_id = _uuid(rng)
     for i in range(n):
         p = prepared[i % len(prepared)]
         url = build_url(p.op, rng)
-        headers = [
-            {"name": "Accept", "value": "application/json"},
-            {"name": "Cookie", "value": f"sccauth={session}; XSRF-TOKEN={session[:24]}"},
-            {"name": "Authorization", "value": f"Bearer {token}"},
-            {"name": "x-ms-client-request-id", "value": "6b4cb242-4a23-4596-a217-beaddbc496cb"},
-            {"name": "Referer", "value": url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + "/"},
-        ]
-        req: dict[str, Any] = {"method": p.op.method, "url": url, "httpVersion": "HTTP/2", "headers": headers,
-                               "cookies": [], "queryString": [], "headersSize": -1, "bodySize": 0}
-        if p.request is not None and p.op.method in ("POST", "PUT", "PATCH"):
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        has_body = p.request is not None and p.op.method in ("POST", "PUT", "PATCH")
+        req: dict[str, Any] = {
+            "method": p.op.method, "url": url, "httpVersion": "http/2.0",
+            "headers": _request_headers(url, origin, p.op.method, session, token, session_id, rng, has_body),
+            "queryString": [{"name": k, "value": v} for k, v in parse_qsl(parts.query)],
+            "cookies": [{"name": "sccauth", "value": session, "path": "/", "domain": parts.hostname, "expires": "1969-12-31T23:59:59.000Z",
+                         "httpOnly": True, "secure": True}],
+            "headersSize": -1, "bodySize": len(p.request) if has_body else 0,
+        }
+        if has_body:
             req["postData"] = {"mimeType": "application/json", "text": p.request}
+        wait = round(rng.uniform(20, 400), 3)
         yield {
-            "startedDateTime": f"2026-11-20T10:{(i // 60) % 60:02d}:{i % 60:02d}.000Z", "time": 12.0,
+            "_connectionId": str(1000 + i % 7), "_initiator": _initiator(origin), "_priority": "High", "_resourceType": "fetch",
+            "cache": {}, "connection": "443", "pageref": "page_1",
             "request": req,
-            "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/2",
-                         "headers": [{"name": "Content-Type", "value": "application/json"}], "cookies": [],
-                         "content": {"size": len(p.response), "mimeType": "application/json", "text": p.response},
-                         "redirectURL": "", "headersSize": -1, "bodySize": -1},
-            "cache": {}, "timings": {"send": 1, "wait": 10, "receive": 1},
+            "response": {"status": 200, "statusText": "", "httpVersion": "http/2.0",
+                         "headers": _response_headers(i, len(p.response), rng), "cookies": [],
+                         "content": {"size": len(p.response), "mimeType": "application/json", "compression": 0,
+                                     "text": p.response},
+                         "redirectURL": "", "headersSize": -1, "bodySize": -1, "_transferSize": len(p.response) + 412,
+                         "_error": None, "_fetchedViaServiceWorker": False},
+            "serverIPAddress": "20.190.151.7",
+            "startedDateTime": f"2026-11-20T10:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:03d}Z",
+            "time": round(wait + 3.1, 3),
+            "timings": {"blocked": 1.204, "dns": -1, "ssl": -1, "connect": -1, "send": 0.181, "wait": wait,
+                        "receive": 1.713, "_blocked_queueing": 0.925, "_workerStart": -1, "_workerReady": -1,
+                        "_workerFetchStart": -1, "_workerRespondWithSettled": -1},
         }
 
 

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gen import nodoc_dir, write_har  # noqa: E402
+from benchmarks.gen import VERSION as GEN_VERSION, nodoc_dir, write_har  # noqa: E402
 from portalspec.matching.matcher import Call  # noqa: E402
 from portalspec.shapes.drift import DriftChecker, media_schema, response_for  # noqa: E402
 from portalspec.specs.index import SpecIndex  # noqa: E402
@@ -149,7 +149,7 @@ def bench_drift(index: SpecIndex, limit_core: int) -> dict[str, Any]:
 def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str, Any]]:
     rows = []
     for n in sizes:
-        har = OUT / f"{n}.har"
+        har = OUT / f"{n}-v{GEN_VERSION}.har"
         if not har.exists():
             log(f"generating {n} calls...")
             write_har(har, ops, n)
@@ -160,6 +160,7 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
             shutil.rmtree(cap, ignore_errors=True)
             wall, rss, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", str(jobs)])
             assert r.returncode == 0, r.stderr
+            assert f": {n} entries imported" in r.stdout and "warning" not in r.stderr, (r.stdout, r.stderr[-2000:])
             row[f"import_j{jobs}_s"] = round(wall, 2)
             row[f"import_j{jobs}_mb_per_s"] = round(mb / wall, 1)
             row[f"import_j{jobs}_calls_per_s"] = round(n / wall)

@@ -128,3 +128,61 @@ def test_flow_file_damaged(tmp_path: Path) -> None:
     f.write_bytes(b"12:not a tnetstring,")
     r = _cli("import", str(f), "--out", str(tmp_path / "cap"))
     assert r.returncode == 2 and "x.flows" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_har_reader_across_every_chunk_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks end inside every kind of token (literals, numbers, escapes, multi-byte characters):
+    the entries read must be exactly what a whole-file parse gives."""
+    from portalspec.importers import har as har_mod
+
+    entries = []
+    for i in range(40):
+        e = _entries(1)[0]
+        e["response"]["content"]["text"] = json.dumps({"ok": True, "no": False, "nil": None, "n": -12.5e-3 * i,
+                                                       "s": "caf\u00e9 \u2603 \\ \" \n" * (i % 3), "big": 10 ** 20})
+        e["_flags"] = [True, False, None, i, -i, 1.5]
+        entries.append(e)
+    entries[3]["comment"] = "}\n    },\n{"  # looks like an entry's end to a layout guess
+    doc = har(entries)
+    layouts = {
+        "one line": json.dumps(doc, ensure_ascii=False),
+        "pretty (Chromium)": json.dumps(doc, ensure_ascii=False, indent=2),
+        "tabs": json.dumps(doc, ensure_ascii=False, indent="\t"),
+        "entry per line": '{"log":{"version":"1.2","entries":[\n'
+                          + ",\n".join(json.dumps(e, ensure_ascii=False) for e in entries) + "\n]}}",
+    }
+    for layout, text in layouts.items():
+        path = tmp_path / "c.har"
+        path.write_text(text, encoding="utf-8")
+        expected = json.loads(text)["log"]["entries"]
+        for chunk in (1, 2, 3, 5, 7, 16, 61, 256, 1 << 20):
+            monkeypatch.setattr(har_mod, "CHUNK", chunk)
+            warnings: list[str] = []
+            got = [(raw, raw_text) for _, raw, raw_text in har_mod.iter_har_texts(path, warnings.append)]
+            assert not warnings, (layout, chunk, warnings)
+            assert [g[0] for g in got] == expected, (layout, chunk)
+            assert [json.loads(g[1]) for g in got] == expected, (layout, chunk)
+
+
+def test_har_reader_value_cut_at_every_offset() -> None:
+    """The first read ends at every offset of an entry: a cut literal, number, escape or
+    multi-byte character must make the reader read on, never report damage."""
+    import io
+
+    from portalspec.importers.har import _Text
+
+    text = '{"a":true,"b":null,"c":-Infinity,"d":"\\u00e9x\\n","e":12.5e3,"f":false,"g":"caf\u00e9","h":[NaN]}'
+    data = text.encode()
+
+    class Cut(io.RawIOBase):
+        def __init__(self, k: int) -> None:
+            self.parts = [data[:k], data[k:]]
+
+        def read(self, n: int = -1) -> bytes:
+            return self.parts.pop(0) if self.parts else b""
+
+    for k in range(1, len(data)):
+        t = _Text(Cut(k))  # type: ignore[arg-type]
+        obj, raw = t.value()
+        assert raw == text, k
+        assert json.dumps(obj) == json.dumps(json.loads(text)), k

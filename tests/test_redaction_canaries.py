@@ -167,3 +167,21 @@ def test_sweep_remembers_old_and_new_secrets_across_many_entries() -> None:
     r.redact_entry(last)
     text = last["response"]["content"]["text"]
     assert text.count("<redacted:header:") == 4 and not any(s in text for s in secrets)
+
+
+def test_browser_headers_that_only_look_secret_stay() -> None:
+    """Chromium's HTTP/2 ``:authority`` holds the host and ``WWW-Authenticate`` a challenge: taking
+    them for secrets would sweep the portal's host out of every URL of the capture."""
+    from portalspec.redaction import Redactor
+
+    c = Canaries()
+    e = portal_entry(c)
+    host = "admin.demo-portal.example"
+    e["request"]["headers"] += [{"name": ":authority", "value": host}, {"name": ":path", "value": "/api/reset"}]
+    e["response"]["headers"].append({"name": "WWW-Authenticate", "value": 'Bearer realm="portal", error="invalid_token"'})
+    red = Redactor().redact_entry(e)
+    assert red["request"]["url"].startswith(f"https://{host}/api/reset/")
+    values = {h["name"]: h["value"] for h in red["request"]["headers"] + red["response"]["headers"]}
+    assert values[":authority"] == host
+    assert values["WWW-Authenticate"].startswith('Bearer realm="portal"')
+    assert c.jwt_token not in json.dumps(red)

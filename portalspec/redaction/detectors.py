@@ -26,8 +26,10 @@ _SECRET_HEADER_PARTS = (
     "token", "key", "secret", "session", "auth", "digest", "xsrf", "csrf", "cookie",
     "password", "signature", "credential", "assertion",
 )
-# Headers whose names match the rule above but that carry no secret.
-_HEADER_ALLOW = frozenset({"keepalive", "secwebsocketextensions", "accesscontrolallowcredentials"})
+# Headers whose names match the rule above but that carry no secret (``:authority`` is HTTP/2's
+# host; ``WWW-Authenticate`` is the server's challenge). Their values still go through the text rules.
+_HEADER_ALLOW = frozenset({"keepalive", "secwebsocketextensions", "accesscontrolallowcredentials", "authority",
+                           "wwwauthenticate"})
 
 _NORM = re.compile(r"[^a-z0-9]")
 
@@ -94,13 +96,18 @@ def entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
-_WORD_PIECE = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+)*")
+# An identifier made of words (``GetCertificateByThumbprintBase64String``): every capital is
+# followed by two or more small letters (or is a short word such as ``By``). Measured: one random
+# 32-character base64 token in a million has that shape.
+_CAMEL_WORDS = re.compile(  # possessive quantifiers: a long lowercase run is never re-split (no backtracking)
+    r"(?:[A-Z]?[a-z]{2,}+|(?:By|Of|To|Is|In|On|At|As|Or|Id|Up|If)(?![a-z])|[0-9]{1,3}+)++")
+_WORD_PIECES = re.compile(r"(?:^|(?<=/))[a-z]{2,}(?:[A-Z][a-z]+)*(?=/|$)")
 
 
 def path_like(s: str) -> bool:
     """Three or more slashes and at least two pieces that are words (``api``, ``resourceGroups``):
     a path. A base64 token with slashes has random pieces (``aG3iA``), almost never two words."""
-    return s.count("/") > 2 and sum(1 for p in s.split("/") if _WORD_PIECE.fullmatch(p)) >= 2
+    return s.count("/") > 2 and len(_WORD_PIECES.findall(s, 0)) >= 2
 
 
 def looks_high_entropy(s: str) -> bool:
@@ -109,7 +116,8 @@ def looks_high_entropy(s: str) -> bool:
     Hex-only strings (machine ids, hashes) are ids in portal traffic, not secrets.
     """
     core = s.strip("=%.")
-    if len(core) < 32 or _HEX_RE.fullmatch(core) or path_like(core) or core.count(".") > 3:
+    if len(core) < 32 or _HEX_RE.fullmatch(core) or path_like(core) or core.count(".") > 3 \
+            or _CAMEL_WORDS.fullmatch(core):
         return False
     if core.startswith(("http", "www")) or "%2F" in core or "%3A" in core:
         return False

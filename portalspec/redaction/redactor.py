@@ -15,8 +15,7 @@ import json
 import os
 import re
 import uuid
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from collections import OrderedDict, defaultdict
 from datetime import datetime
 from typing import Any, Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
@@ -28,7 +27,7 @@ from .known import KnownSecrets
 from .triggers import Triggers
 
 PII_KINDS = frozenset({"upn", "email", "tenant"})
-_URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh"})
+_URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "link", "refresh", ":path"})
 _MIN_SWEEP_LEN = 8
 _SCHEME_WORDS = ("bearer", "basic", "negotiate", "ntlm", "pop ")
 _KNOWN_LIMIT = 8192  # secret variants remembered for the sweep (about 1,400 secrets)
@@ -44,15 +43,24 @@ def _triggers(pii: bool) -> Triggers:
     return _TRIGGERS[pii]
 
 
-@dataclass
 class _EntryContext:
     """What one entry's redaction found: counts by kind, token summaries, values to sweep."""
 
-    counts: Counter = field(default_factory=Counter)
-    tokens: list[dict[str, Any]] = field(default_factory=list)
-    started_epoch: float | None = None
-    claims: list[dict[str, Any]] = field(default_factory=list)  # JWT claim summaries met, before expiry
-    secrets: list[tuple[str, str]] = field(default_factory=list)  # (value, placeholder) remembered
+    __slots__ = ("counts", "tokens", "started", "_epoch", "claims", "secrets")
+
+    def __init__(self, started: Any = None) -> None:
+        self.counts: defaultdict[str, int] = defaultdict(int)
+        self.tokens: list[dict[str, Any]] = []
+        self.started = started
+        self._epoch: float | None | bool = False  # parsed when a token's expiry needs it
+        self.claims: list[dict[str, Any]] = []  # JWT claim summaries met, before expiry
+        self.secrets: list[tuple[str, str]] = []  # (value, placeholder) remembered
+
+    @property
+    def started_epoch(self) -> float | None:
+        if self._epoch is False:
+            self._epoch = _epoch(self.started)
+        return self._epoch  # type: ignore[return-value]
 
 
 class Redactor:
@@ -124,16 +132,17 @@ class Redactor:
         ``sweep=False`` leaves the sweep of remembered secrets to ``sweep_serialised``, for a
         caller that serialises the entry anyway (one serialisation instead of two).
         """
-        self._ctx = ctx = _EntryContext(started_epoch=_epoch(entry.get("startedDateTime")))
+        self._ctx = ctx = _EntryContext(entry.get("startedDateTime"))
         req = entry.get("request") or {}
         resp = entry.get("response") or {}
         generic = {key: entry[key] for key in entry if key not in ("request", "response", "_portalspec")}
-        skip_generic = self._gate(req, resp, generic) if self._triggers is not None else set()
+        plans: list[list[tuple[dict[str, Any], tuple[str, str], Any]] | None] = [None, None]
+        skip_generic = self._gate(req, resp, generic, plans) if self._triggers is not None else set()
         cookie_names: dict[str, list[str]] = {}
-        for side, msg in (("request", req), ("response", resp)):
+        for side, msg, plan in (("request", req, plans[0]), ("response", resp, plans[1])):
             if not isinstance(msg, dict):
                 continue
-            names = self._redact_message(msg)
+            names = self._redact_message(msg, plan)
             if names:
                 cookie_names[side] = names
         if isinstance(req, dict) and isinstance(req.get("url"), str):
@@ -155,21 +164,33 @@ class Redactor:
         ext["redaction"] = summary
         return entry
 
-    def _gate(self, req: Any, resp: Any, generic: dict[str, Any]) -> set[str]:
-        """Scan the entry's free-text strings at once; fills ``self._clean``, returns generic keys to skip."""
+    def _gate(self, req: Any, resp: Any, generic: dict[str, Any],
+              plans: list[list[tuple[dict[str, Any], tuple[str, str], Any]] | None]) -> set[str]:
+        """Scan the entry's free-text strings at once; fills ``self._clean``, returns generic keys to skip.
+
+        Headers are looked up in the memo here, once: ``plans`` gets each side's headers with
+        their memo hit (or None), and only the values of misses are scanned.
+        """
         texts: list[str] = []
-        for msg in (req, resp):
-            if not isinstance(msg, dict):
+        memo = self._memo
+        for side, msg in enumerate((req, resp)):
+            if type(msg) is not dict:
                 continue
             for key in ("url", "redirectURL"):
-                if isinstance(msg.get(key), str):
+                if type(msg.get(key)) is str:
                     texts.append(msg[key])
-            memo = self._memo
-            for h in msg.get("headers") or ():
-                if isinstance(h, dict):
-                    name, value = h.get("name"), h.get("value")
-                    if isinstance(value, str) and isinstance(name, str) and (name, value) not in memo \
-                            and not d.is_secret_header(name) and name.lower() not in ("cookie", "set-cookie"):
+            headers = msg.get("headers")
+            if type(headers) is list:
+                try:
+                    keys = [(h["name"], h["value"]) for h in headers]
+                    hits = [memo.get(k) for k in keys]
+                except (TypeError, KeyError):  # not name/value dicts: the reference loop takes them
+                    keys, hits = [], []
+                else:
+                    plans[side] = list(zip(headers, keys, hits))
+                for (name, value), hit in zip(keys, hits):
+                    if hit is None and type(name) is str and type(value) is str and not d.is_secret_header(name) \
+                            and name.lower() not in ("cookie", "set-cookie"):
                         texts.append(value)
             for q in msg.get("queryString") or ():
                 if isinstance(q, dict) and isinstance(q.get("value"), str):
@@ -196,14 +217,20 @@ class Redactor:
         self._clean = clean | {t for t in texts if t in cache}
         return {k for k in generic if k not in serial or serial[k] in self._clean}
 
-    def _redact_message(self, msg: dict[str, Any]) -> list[str]:
+    def _redact_message(self, msg: dict[str, Any], plan: list[tuple[dict[str, Any], tuple[str, str], Any]] | None
+                        ) -> list[str]:
         cookie_names: list[str] = []
-        headers = msg.get("headers")
-        if isinstance(headers, list):
-            redact = self._memo_header if self._triggers is not None else self.redact_header
-            for h in headers:
+        if plan is not None:
+            for h, key, hit in plan:
+                if hit is None:
+                    if type(key[0]) is not str or type(key[1]) is not str:
+                        continue
+                    hit = self._memo_header(key)
+                h["value"] = hit[0] if hit[1] is None else self._replay(hit, cookie_names)
+        elif isinstance(msg.get("headers"), list):
+            for h in msg["headers"]:
                 if isinstance(h, dict) and isinstance(h.get("name"), str) and isinstance(h.get("value"), str):
-                    h["value"] = redact(h["name"], h["value"], cookie_names)
+                    h["value"] = self.redact_header(h["name"], h["value"], cookie_names)
         cookies = msg.get("cookies")
         if isinstance(cookies, list):
             for c in cookies:
@@ -230,16 +257,15 @@ class Redactor:
         return cookie_names
 
     # -- headers -------------------------------------------------------------------------------
-    def _memo_header(self, name: str, value: str, cookie_names: list[str]) -> str:
-        """``redact_header`` once per distinct header; a repeat replays its effects on this entry."""
-        key = (name, value)
+    def _memo_header(self, key: tuple[str, str]) -> tuple[str, Any]:
+        """``redact_header`` once per distinct header, its result and effects kept for repeats."""
         hit = self._memo.get(key)
         if hit is None:
             outer = self._ctx
-            self._ctx = _EntryContext(started_epoch=outer.started_epoch)
+            self._ctx = _EntryContext(outer.started)
             names: list[str] = []
             try:
-                out = self.redact_header(name, value, names)
+                out = self.redact_header(key[0], key[1], names)
             finally:
                 eff, self._ctx = self._ctx, outer
             effects = (eff.counts, eff.claims, tuple(names), eff.secrets)
@@ -247,6 +273,11 @@ class Redactor:
             if len(self._memo) >= _HEADER_MEMO:
                 self._memo.clear()
             self._memo[key] = hit
+        return hit
+
+    def _replay(self, hit: tuple[str, Any], cookie_names: list[str]) -> str:
+        """A header's redaction applied to this entry: counts, token expiry relative to this call,
+        cookie names, remembered secrets (again, should they have been forgotten)."""
         out, effects = hit
         if effects is None:
             return out
