@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote
 
 from ..specs.model import METHODS, Operation, Server
-from .templates import LITERAL, PARAM, Segment, Template, compile_template, join_base, split_path
+from .templates import LITERAL, MIXED, PARAM, Segment, Template, compile_template, join_base, split_path
 
 _EMPTY_PARAMS: dict[str, str] = {}
 _EMPTY_LIST: list[Any] = []
@@ -30,26 +31,49 @@ class Candidate:
     server: Server
     alias: bool
     required_query: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
+    # For templates of literal and whole-segment parameters only (most of them): the literal
+    # segments and the parameter values are read with one itemgetter call each.
+    simple: bool = False
+    lit_get: Any = None
+    lit_texts: Any = None
+    par_get: Any = None
+    par_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        segs = self.template.segments
+        if any(s.kind == MIXED for s in segs):
+            return
+        lits = [i for i, s in enumerate(segs) if s.kind == LITERAL]
+        pars = [i for i, s in enumerate(segs) if s.kind == PARAM]
+        self.simple = True
+        if lits:
+            self.lit_get = itemgetter(*lits)
+            texts = tuple(segs[i].text for i in lits)
+            self.lit_texts = texts if len(texts) > 1 else texts[0]
+        if pars:
+            self.par_get = itemgetter(*pars) if len(pars) > 1 else itemgetter(pars[0], pars[0])  # always a tuple
+            self.par_names = tuple(segs[i].names[0] for i in pars)
 
 
 class Match:
-    """The outcome for one call: an operation, or why there is none."""
+    """The outcome for one call: an operation, or why there is none.
 
-    __slots__ = ("method", "url", "op", "server", "template", "params", "how", "reason", "nearest", "candidates",
-                 "variant", "inner")
+    Defaults are class attributes (an instance stores only what a match sets): creating one per
+    call is a measurable part of matching."""
+
+    op: Operation | None = None
+    server: str | None = None
+    template: str | None = None
+    params: dict[str, str] = _EMPTY_PARAMS
+    how: list[str] = _EMPTY_LIST  # replaced, never appended to, until matched
+    reason: str | None = None
+    nearest: str | None = None
+    candidates: list[str] = _EMPTY_LIST
+    variant: dict[str, Any] | None = None
+    inner: list[Match] = _EMPTY_LIST
 
     def __init__(self, method: str, url: str) -> None:
         self.method, self.url = method, url
-        self.op: Operation | None = None
-        self.server: str | None = None
-        self.template: str | None = None
-        self.params: dict[str, str] = _EMPTY_PARAMS
-        self.how: list[str] = _EMPTY_LIST  # replaced, never appended to, until matched
-        self.reason: str | None = None
-        self.nearest: str | None = None
-        self.candidates: list[str] = _EMPTY_LIST
-        self.variant: dict[str, Any] | None = None
-        self.inner: list[Match] = _EMPTY_LIST
 
     @property
     def matched(self) -> bool:
@@ -129,18 +153,25 @@ class _Bucket:
 
 
 def _walk(node: _Node, segs: list[str], folded: list[str], i: int, out: list[Candidate]) -> None:
-    if i == len(segs):
-        out.extend(node.leaves)
-        return
-    child = node.lit.get(folded[i])
-    if child is not None:
-        _walk(child, segs, folded, i + 1, out)
-    for seg, child in node.pat:
-        if seg.kind == PARAM:
-            if segs[i]:
-                _walk(child, segs, folded, i + 1, out)
-        elif seg.iregex is not None and seg.iregex.fullmatch(segs[i]):
+    n = len(segs)
+    while i < n:
+        child = node.lit.get(folded[i])
+        if not node.pat:  # literal children only: descend without recursion
+            if child is None:
+                return
+            node, i = child, i + 1
+            continue
+        if child is not None:
             _walk(child, segs, folded, i + 1, out)
+        seg_i = segs[i]
+        for seg, child in node.pat:
+            if seg.kind == PARAM:
+                if seg_i:
+                    _walk(child, segs, folded, i + 1, out)
+            elif seg.iregex is not None and seg.iregex.fullmatch(seg_i):
+                _walk(child, segs, folded, i + 1, out)
+        return
+    out.extend(node.leaves)
 
 
 class Matcher:
@@ -226,7 +257,14 @@ class Matcher:
         for bucket in buckets:
             bucket.lookup(method, segs, folded, found)
         for c in found:
-            params: dict[str, str] = {}
+            if c.simple:  # the walk has checked the literals (folded) and that no parameter is empty
+                exact = 1 if c.lit_get is None or c.lit_get(segs) == c.lit_texts else 0
+                params = dict(zip(c.par_names, c.par_get(segs))) if c.par_get is not None else {}
+                q_ok = _query_fits(c.required_query, query) if c.required_query else True
+                scored.append(((not c.alias, q_ok, c.template.rank, -c.template.nvars, exact,
+                                c.template.trailing_slash == trailing), c, params))
+                continue
+            params = {}
             exact = 1
             for tseg, seg, f in zip(c.template.segments, segs, folded):
                 if tseg.kind == LITERAL:
