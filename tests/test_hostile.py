@@ -127,6 +127,21 @@ def test_deep_json_and_huge_arrays_are_bounded(tmp_path: Path) -> None:
     assert "response.content: body truncated (1)" in (tmp_path / "rep" / "report.md").read_text()
 
 
+def test_regex_worst_cases_finish() -> None:
+    """Strings built to make a backtracking regex take exponential time (long runs of one class
+    ended by a character that fails the match) go through every rule; a child process with a
+    deadline turns a hang into a failure instead of a stuck test run."""
+    cases = ["a" * 50000 + "X!", "Ab" * 25000 + "!", "aB1" * 20000 + "/", "=" * 50000 + "a", "%" * 30000,
+             "<meta " * 10000, "x" * 40000 + "@" + "y." * 10000, "\\n" * 20000 + "code", "-" * 50000 + "BEGIN"]
+    code = ("import json, sys; from portalspec.redaction import Redactor; r = Redactor(pseudonymize=['upn', 'email']);"
+            "cases = json.loads(sys.stdin.read());"
+            "[(r.redact_text(c), r.redact_string(c), r.redact_url(c), r.redact_body(c, 'application/json'),"
+            "  r.redact_body(c, 'application/x-www-form-urlencoded')) for c in cases]; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], input=json.dumps(cases), capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
 def test_zip_bomb_is_bounded() -> None:
     bomb = gzip.compress(b"\0" * (200 * 1024 * 1024), compresslevel=9)
     assert len(bomb) < 1024 * 1024

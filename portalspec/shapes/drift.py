@@ -35,8 +35,11 @@ STANDARD_HEADERS = frozenset({
     "if-none-match", "if-modified-since", "if-match", "upgrade-insecure-requests", "x-requested-with", "range",
     "proxy-authorization", "proxy-connection", "keep-alive", "upgrade", "sec-websocket-key", "sec-websocket-version",
     "sec-websocket-extensions", "traceparent", "tracestate", "request-id", "request-context", "baggage", "purpose",
-    # correlation ids: request plumbing, not API parameters
+    # correlation ids and page hints: request plumbing, not API parameters
     "x-ms-client-request-id", "client-request-id", "x-ms-correlation-id", "x-correlation-id", "x-request-id",
+    "x-ms-client-session-id", "x-client-session-id", "x-clientpage",
+    # anti-forgery tokens: the session's plumbing (the security schemes' business), sent on every call
+    "x-xsrf-token", "x-csrf-token",
 })
 _FORMATS: dict[str, re.Pattern[str]] = {
     "uuid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
