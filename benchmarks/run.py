@@ -111,9 +111,11 @@ def bench_drift(index: SpecIndex, limit_core: int) -> dict[str, Any]:
                 if isinstance(v, str):
                     cases.append((op, schema, {**body, k: 12345}, True))  # a planted type_mismatch
                     break
-    t = time.perf_counter()
-    ours = [checker.check(schema, body, "response", "response", 200) for _, schema, body, _ in cases]
-    ours_rate = len(cases) / (time.perf_counter() - t)
+    ours_rate = 0.0
+    for _ in range(7):  # best of several passes, as for matching: the machine is shared
+        t = time.perf_counter()
+        ours = [checker.check(schema, body, "response", "response", 200) for _, schema, body, _ in cases]
+        ours_rate = max(ours_rate, len(cases) / (time.perf_counter() - t))
     apps: dict[str, Any] = {}
     sample = cases[:limit_core]
     agree = both = 0

@@ -205,12 +205,13 @@ class Matcher:
     def match(self, call: Call) -> Match:
         method = call.method.upper()
         netloc, path, query = split_url(call.url)
-        segs, trailing = split_path(path or "/")
-        if "%" in path:
-            segs = [unquote(s) if "%" in s else s for s in segs]
-        if "%" not in path and path.startswith("/") and path.isascii():  # one casefold for the whole path
-            folded = path.casefold().split("/")[1:len(segs) + 1]
+        if path.startswith("/") and not path.endswith("/") and "%" not in path:  # the common case, inline
+            segs, trailing = path[1:].split("/"), False
+            folded = path[1:].lower().split("/") if path.isascii() else [s.casefold() for s in segs]
         else:
+            segs, trailing = split_path(path or "/")
+            if "%" in path:
+                segs = [unquote(s) if "%" in s else s for s in segs]
             folded = [s.casefold() for s in segs]
         buckets = self._buckets_for(netloc)
         result = Match(method, call.url)
@@ -255,7 +256,9 @@ class Matcher:
         scored = []
         found: list[Candidate] = []
         for bucket in buckets:
-            bucket.lookup(method, segs, folded, found)
+            root = bucket.roots.get(method)
+            if root is not None:
+                _walk(root, segs, folded, 0, found)
         for c in found:
             if c.simple:  # the walk has checked the literals (folded) and that no parameter is empty
                 exact = 1 if c.lit_get is None or c.lit_get(segs) == c.lit_texts else 0
