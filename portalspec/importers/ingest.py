@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..fixtures.store import CaptureWriter, serialise
 from ..portals import portal_family
 from ..redaction import Redactor
+from ..urls import split_url
 
 
 class Ingestor:
@@ -25,20 +24,6 @@ class Ingestor:
         return entry
 
 
-def _host(url: str) -> str:
-    scheme_end = url.find("://")
-    end = url.find("/", scheme_end + 3) if scheme_end >= 0 else -1
-    return _origin_host(url[:end] if end >= 0 else url)
-
-
-@lru_cache(maxsize=1024)
-def _origin_host(origin: str) -> str:
-    try:
-        return urlsplit(origin).hostname or ""
-    except ValueError:
-        return ""
-
-
 def prepare(entry: dict[str, Any], redactor: Redactor, families: dict[str, str] | None = None,
             **ext: Any) -> bytes:
     """Redact ``entry`` in place, fill its ``_portalspec`` extension (portal family, notes, ``ext``)
@@ -47,7 +32,7 @@ def prepare(entry: dict[str, Any], redactor: Redactor, families: dict[str, str] 
     entry.pop("_portalspec", None)
     redactor.redact_entry(entry, sweep=False)
     meta = entry["_portalspec"]
-    meta["portal"] = portal_family(_host(entry["request"]["url"]), families)
+    meta["portal"] = portal_family(split_url(entry["request"]["url"])[0], families)
     if notes:
         meta["notes"] = notes
     meta.update({k: v for k, v in ext.items() if v is not None})

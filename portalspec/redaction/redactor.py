@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import json
 import os
 import re
 import uuid
@@ -425,7 +424,7 @@ class Redactor:
 
     def _json_text(self, text: str) -> str | None:
         try:
-            value = json.loads(text)
+            value = jsoncodec.loads(text)
         except (ValueError, RecursionError):
             return None
         before = sum(self._ctx.counts.values())
@@ -435,7 +434,7 @@ class Redactor:
             return None
         if sum(self._ctx.counts.values()) == before:
             return text
-        return json.dumps(red, ensure_ascii=False, separators=(",", ":"))
+        return jsoncodec.dumps_str(red)
 
     def _json(self, value: Any) -> Any:
         if isinstance(value, dict):
