@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PortalspecError
-from ..fixtures.store import write_atomic
+from ..fixtures.store import remove_stale_temps, write_atomic
 from .build import build_facts
 from .document import to_report
 
@@ -20,6 +20,7 @@ FAIL_ON = ("undocumented", "drift", "blocked", "ambiguous", "errors")
 def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True,
                  index: Any = None) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)
     written: dict[str, Path] = {}
     if "json" in formats:
         written["json"] = out / "report.json"
