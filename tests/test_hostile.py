@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from portalspec.errors import PortalspecError
 from portalspec.fixtures.decoding import decode_content
-from portalspec.fixtures.store import CaptureReader
+from portalspec.fixtures.store import CaptureReader, remove_stale_temps
 from portalspec.importers import import_file
 from portalspec.matching.matcher import Call
 from portalspec.redaction import Redactor
@@ -132,7 +132,8 @@ def test_regex_worst_cases_finish() -> None:
     ended by a character that fails the match) go through every rule; a child process with a
     deadline turns a hang into a failure instead of a stuck test run."""
     cases = ["a" * 50000 + "X!", "Ab" * 25000 + "!", "aB1" * 20000 + "/", "=" * 50000 + "a", "%" * 30000,
-             "<meta " * 10000, "x" * 40000 + "@" + "y." * 10000, "\\n" * 20000 + "code", "-" * 50000 + "BEGIN"]
+             "<meta " * 10000, "x" * 40000 + "@" + "y." * 10000, "\\n" * 20000 + "code", "-" * 50000 + "BEGIN",
+             "ABCDEFa" * 8000 + "!", "AbCd" * 12000 + "x", "Xy1" * 15000 + "Z", "MsGo" * 12000 + "q"]
     code = ("import json, sys; from portalspec.redaction import Redactor; r = Redactor(pseudonymize=['upn', 'email']);"
             "cases = json.loads(sys.stdin.read());"
             "[(r.redact_text(c), r.redact_string(c), r.redact_url(c), r.redact_body(c, 'application/json'),"
@@ -238,9 +239,20 @@ def test_kill_during_report_leaves_no_half_file(tmp_path: Path) -> None:
     for f in out.glob("report.*") if out.exists() else []:
         if f.suffix in (".json", ".sarif"):
             json.loads(f.read_text())  # complete, or not there at all
-    assert not [f for f in out.glob("*.tmp")] if out.exists() else True
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and json.loads((out / "report.json").read_text())["summary"]["calls"] == 1500
+    assert not list(out.glob(".*.tmp"))  # what the killed run was writing is cleared by the next
+
+
+def test_stale_temp_files_of_dead_writers_are_removed(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".report.json.{int(dead.stdout)}.abc123.tmp"
+    live = tmp_path / f".report.json.{os.getpid()}.def456.tmp"
+    other = tmp_path / ".notes.tmp"
+    for f in (stale, live, other):
+        f.write_text("half")
+    remove_stale_temps(tmp_path)
+    assert not stale.exists() and live.exists() and other.exists()
 
 
 # -- safe defaults -----------------------------------------------------------------------------

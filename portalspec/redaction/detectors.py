@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from .wordlike import is_identifier
+
 # Names are normalised (lower case, letters and digits only) before they are compared.
 _SECRET_NAME_EXACT = frozenset(
     {
@@ -84,7 +86,7 @@ EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za
 GUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 ONMICROSOFT_RE = re.compile(r"\b[A-Za-z0-9-]{1,63}\.onmicrosoft\.com\b", re.I)
 _HEX_RE = re.compile(r"[0-9a-fA-F-]+")
-_LOWER, _UPPER, _DIGIT = re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]")
+_LOWER, _UPPER = re.compile(r"[a-z]"), re.compile(r"[A-Z]")
 _PLACEHOLDER_RE = re.compile(r"<redacted:[a-z-]+:[0-9a-f]{8}>")
 
 
@@ -96,34 +98,27 @@ def entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
-# An identifier made of words (``GetCertificateByThumbprintBase64String``): every capital is
-# followed by two or more small letters (or is a short word such as ``By``). Measured: one random
-# 32-character base64 token in a million has that shape.
-_CAMEL_WORDS = re.compile(  # possessive quantifiers: a long lowercase run is never re-split (no backtracking)
-    r"(?:[A-Z]?[a-z]{2,}+|(?:By|Of|To|Is|In|On|At|As|Or|Id|Up|If)(?![a-z])|[0-9]{1,3}+)++")
-_WORD_PIECES = re.compile(r"(?:^|(?<=/))[a-z]{2,}(?:[A-Z][a-z]+)*(?=/|$)")
-
-
-def path_like(s: str) -> bool:
-    """Three or more slashes and at least two pieces that are words (``api``, ``resourceGroups``):
-    a path. A base64 token with slashes has random pieces (``aG3iA``), almost never two words."""
-    return s.count("/") > 2 and len(_WORD_PIECES.findall(s, 0)) >= 2
-
-
 def looks_high_entropy(s: str) -> bool:
-    """A long random-looking credential: not a GUID, a hex id, a path or prose.
+    """A long random-looking credential: not a hex id, a URL, an identifier or prose.
 
-    Hex-only strings (machine ids, hashes) are ids in portal traffic, not secrets.
+    Hex-only strings (machine ids, hashes) are ids in portal traffic, not secrets. Runs of up to 256
+    characters are remembered (paths and ids repeat on every call).
     """
+    return _looks_random(s) if len(s) <= 256 else _random_uncached(s)
+
+
+def _random_uncached(s: str) -> bool:
     core = s.strip("=%.")
-    if len(core) < 32 or _HEX_RE.fullmatch(core) or path_like(core) or core.count(".") > 3 \
-            or _CAMEL_WORDS.fullmatch(core):
+    if len(core) < 32 or _HEX_RE.fullmatch(core) or core.count(".") > 3:
         return False
-    if core.startswith(("http", "www")) or "%2F" in core or "%3A" in core:
+    if core.startswith("www.") or "%2F" in core or "%3A" in core:
         return False
-    if not (_LOWER.search(core) and _UPPER.search(core) and _DIGIT.search(core)):
+    if not (_LOWER.search(core) and _UPPER.search(core)):
         return False
-    return entropy(core[:512]) >= 4.2
+    return entropy(core[:512]) >= 3.5 and not is_identifier(core)
+
+
+_looks_random = lru_cache(maxsize=16384)(_random_uncached)
 
 
 _NOT_SECRET_RE = re.compile(

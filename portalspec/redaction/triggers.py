@@ -62,7 +62,7 @@ def _interleave(word: str) -> str:
 RUN_ID = 1000
 _RUN_START = rf"(?:^|[^{_TOKEN}])[{_TOKEN}]{{32}}"  # one report per run of 32 or more
 _RUN_REST = re.compile(rb"[A-Za-z0-9+/_=.~%\-]*")
-_LOWER, _UPPER, _DIGIT = re.compile(rb"[a-z]"), re.compile(rb"[A-Z]"), re.compile(rb"[0-9]")
+_LOWER, _UPPER = re.compile(rb"[a-z]"), re.compile(rb"[A-Z]")
 # Numbers, dates, times: no letter but T and Z, nothing any rule could read as a name or token.
 _PLAIN = re.compile(r"[0-9TZ:.,+\- ]{0,64}")
 
@@ -141,7 +141,7 @@ class Triggers:
 def _may_be_random(run: bytes) -> bool:
     """Whether ``looks_high_entropy`` accepts the run, or a part of it the rules may read alone:
     a slash-separated piece (URL path segments) or what follows an ``=`` (query and form values)."""
-    if not (_LOWER.search(run) and _UPPER.search(run) and _DIGIT.search(run)):
+    if not (_LOWER.search(run) and _UPPER.search(run)):
         return False  # nor does any part of it
     parts = [run]
     if b"/" in run:
