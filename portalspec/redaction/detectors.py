@@ -90,12 +90,18 @@ _LOWER, _UPPER = re.compile(r"[a-z]"), re.compile(r"[A-Z]")
 _PLACEHOLDER_RE = re.compile(r"<redacted:[a-z-]+:[0-9a-f]{8}>")
 
 
+_XLOGX = [0.0] + [c * math.log2(c) for c in range(1, 513)]
+
+
 def entropy(s: str) -> float:
-    """Shannon entropy in bits per character."""
+    """Shannon entropy in bits per character: log2(n) - sum(c log2 c) / n over character counts c."""
     if not s:
         return 0.0
     n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+    counts = Counter(s).values()
+    if n <= 512:
+        return math.log2(n) - sum(map(_XLOGX.__getitem__, counts)) / n
+    return -sum(c / n * math.log2(c / n) for c in counts)
 
 
 def looks_high_entropy(s: str) -> bool:

@@ -31,7 +31,7 @@ _MIN_SWEEP_LEN = 8
 _SCHEME_WORDS = ("bearer", "basic", "negotiate", "ntlm", "pop ")
 _KNOWN_LIMIT = 8192  # secret variants remembered for the sweep (about 1,400 secrets)
 _CLEAN_CACHE = 4096  # short strings already found clean (header values repeat from call to call)
-_CLEAN_CACHE_LEN = 512
+_CLEAN_CACHE_LEN = 1024  # serialised ``_initiator`` stacks are 0.5-1 KB and repeat
 _HEADER_MEMO = 2048  # redacted headers by (name, value): most headers repeat from call to call
 _TRIGGERS: dict[bool, Triggers] = {}
 

@@ -32,6 +32,7 @@ Why a superset holds, rule by rule (``detectors.py``):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
@@ -139,6 +140,12 @@ class Triggers:
 
 
 def _may_be_random(run: bytes) -> bool:
+    """Whether ``looks_high_entropy`` accepts the run or a part of it (see ``_may_be_random_run``);
+    runs of up to 512 bytes are remembered (URLs in ``_initiator`` stacks repeat on every call)."""
+    return _may_be_random_cached(run) if len(run) <= 512 else _may_be_random_run(run)
+
+
+def _may_be_random_run(run: bytes) -> bool:
     """Whether ``looks_high_entropy`` accepts the run, or a part of it the rules may read alone:
     a slash-separated piece (URL path segments) or what follows an ``=`` (query and form values)."""
     if not (_LOWER.search(run) and _UPPER.search(run)):
@@ -151,6 +158,9 @@ def _may_be_random(run: bytes) -> bool:
         parts.append(run[i + 1:])
         i = run.find(b"=", i + 1)
     return any(len(p) >= 32 and d.looks_high_entropy(p.decode("ascii")) for p in parts)
+
+
+_may_be_random_cached = functools.lru_cache(maxsize=8192)(_may_be_random_run)
 
 
 def _forms(text: str) -> list[str] | None:

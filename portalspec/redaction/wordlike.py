@@ -26,6 +26,7 @@ import math
 import re
 import sys
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 MIN_BITS_PER_CHAR = 0.4
@@ -73,40 +74,40 @@ _TABLE = (
     "-43 -32 -27 -38 -9 -40 -42 -56 -10 -122 -91 -21 -12 -5 -14 18 -99 -4 10 13 -46 -42 -17 -69 -47 -57 39",
     "3 -60 -44 -47 39 -29 -72 -19 19 -95 -95 -16 -15 -27 15 -27 -95 -42 -40 -33 -53 -95 -54 -95 -31 -40 10",
 )
-_LLR: dict[str, float] = {
-    a + b: int(v) / 10 for a, row in zip(_PREV, _TABLE) for b, v in zip(_NEXT, row.split())
+_LLR: dict[tuple[str, str], float] = {
+    (a, b): int(v) / 10 for a, row in zip(_PREV, _TABLE) for b, v in zip(_NEXT, row.split())
 }
 
 
-def bits_per_char(words: list[str]) -> float:
-    """Mean letter-bigram evidence, per letter, that ``words`` are words and not random letters."""
-    llr = _LLR
-    total = 0.0
-    letters = 0
-    for word in words:
-        if len(word) == 1:  # a lone letter (``v2``, ``E5``) says little; random text is full of them
-            total += LONE_LETTER_BITS
-            letters += 1
-            continue
-        prev = "^"
-        for c in word.lower():
-            total += llr[prev + c]
-            prev = c
-        total += llr[prev + "$"]
-        letters += len(word)
-    return total / letters if letters else MIN_BITS_PER_CHAR
+def _evidence(piece: str) -> tuple[float, int] | None:
+    """A piece's bigram evidence and its letter count; None when it does not parse as words."""
+    if len(piece) <= 2 or _HEX_PIECE.fullmatch(piece):
+        return 0.0, 0
+    if not (_WORDS.fullmatch(piece) or _CAPS.fullmatch(piece)):
+        return None
+    words = _LETTER_WORDS.findall(piece)
+    long = [w.lower() for w in words if len(w) > 1]
+    lone = len(words) - len(long)  # a lone letter (``v2``, ``E5``) says little; random text is full of them
+    bits = lone * LONE_LETTER_BITS
+    if long:  # pairs of all words at once: "^ab^cd" against "ab$cd$" gives ^a ab b$ ^c cd d$
+        bits += sum(map(_LLR.__getitem__, zip("^" + "^".join(long), "$".join(long) + "$")))
+    return bits, sum(map(len, long)) + lone
+
+
+_evidence_cached = lru_cache(maxsize=16384)(_evidence)  # pieces (``apiproxy``, ``security``) repeat
 
 
 def is_identifier(s: str) -> bool:
     """True when ``s`` is made of words, numbers and ids (a path, an operation id, a constant)."""
-    words: list[str] = []
+    bits = 0.0
+    letters = 0
     for piece in _SEPARATORS.split(s):
-        if len(piece) <= 2 or _HEX_PIECE.fullmatch(piece):
-            continue
-        if not (_WORDS.fullmatch(piece) or _CAPS.fullmatch(piece)):
+        ev = _evidence_cached(piece) if len(piece) <= 64 else _evidence(piece)
+        if ev is None:
             return False
-        words += _LETTER_WORDS.findall(piece)
-    return bits_per_char(words) >= MIN_BITS_PER_CHAR
+        bits += ev[0]
+        letters += ev[1]
+    return bits >= MIN_BITS_PER_CHAR * letters
 
 
 def _count(root: Path) -> Counter[str]:
