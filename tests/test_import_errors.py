@@ -186,3 +186,31 @@ def test_har_reader_value_cut_at_every_offset() -> None:
         obj, raw = t.value()
         assert raw == text, k
         assert json.dumps(obj) == json.dumps(json.loads(text)), k
+
+
+@pytest.mark.parametrize("bad", [0, 700, 1999])
+def test_parallel_import_reads_again_where_a_layout_guess_fails(tmp_path: Path, bad: int) -> None:
+    """The parallel reader hands out entries cut by layout, unparsed. Entry ``bad`` is one per line
+    except that its first line already ends with ``}`` (an inner object): the cut does not parse,
+    and the import must read again from there, with proof, losing and repeating nothing. Warnings
+    (invalid UTF-8 in entries before and after it) are each given once."""
+    entries = _entries(2000)
+    lines = [json.dumps(e) for e in entries]
+    lines[bad] = '{"_x": {"y": 1}\n, ' + lines[bad][1:]
+    for i in (bad // 2, (bad + 2000) // 2):
+        lines[i] = '{"_note": "caf\\u00e9", ' + lines[i][1:]
+    body = ('{"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [\n'
+            + ",\n".join(lines) + "\n]}}\n").encode().replace(b"caf\\u00e9", b"caf\xe9")
+    (tmp_path / "g.har").write_bytes(body)
+    warnings: list[str] = []
+    res = import_file(tmp_path / "g.har", tmp_path / "cap", warn=warnings.append, progress=False, jobs=2)
+    assert (res.imported, res.skipped) == (2000, 0)
+    ids = [int(e["request"]["url"].rsplit("/", 1)[1]) for e in CaptureReader(tmp_path / "cap")]
+    assert ids == list(range(2000))
+    utf8 = sorted(w for w in warnings if "UTF-8" in w)
+    assert len(utf8) == len({bad // 2, (bad + 2000) // 2}) and len(set(utf8)) == len(utf8), warnings
+    assert len(warnings) == len(utf8), warnings
+    serial_dir = tmp_path / "serial"
+    import_file(tmp_path / "g.har", serial_dir, warn=lambda m: None, progress=False, jobs=1)
+    assert [e["request"]["url"] for e in CaptureReader(serial_dir)] == \
+        [e["request"]["url"] for e in CaptureReader(tmp_path / "cap")]

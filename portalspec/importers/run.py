@@ -78,6 +78,7 @@ class _Progress:
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 CHUNK = 256
 _worker_state: dict[str, Any] = {}
+_NOT_JSON = "not JSON"
 
 
 def _worker_init(key: bytes, pseudonymize: list[str], limit: int, session: str, kind: str, name: str,
@@ -99,7 +100,11 @@ def _worker(chunk: list[tuple[int, Any]]) -> list[tuple[int, bytes | None, str |
         source = {"file": st["name"], "sha256": st["digest"], "index": index}
         try:
             if isinstance(raw, str):
-                raw = jsoncodec.loads(raw)
+                try:
+                    raw = jsoncodec.loads(raw)
+                except (ValueError, RecursionError):
+                    out.append((index, None, None, _NOT_JSON))
+                    continue
             entry = normalise_har_entry(raw, st["limit"]) if st["kind"] == "har" else raw
         except EntryError as e:
             out.append((index, None, None, str(e)))
@@ -151,11 +156,9 @@ def import_file(
     res.resumed_after = _already_imported(out, digest)
     kind = _kind(path)
     bar = _Progress(path.stat().st_size, sys.stderr.isatty() if progress is None else progress)
-    texts: Iterator[tuple[int, Any, str]] | None = None
     source: Iterator[tuple[int, Any]]
     if kind == "har":
-        texts = iter_har_texts(path, _warn, bar)
-        source = ((i, raw) for i, raw, _ in texts)
+        source = ((i, raw) for i, raw, _ in iter_har_texts(path, _warn, bar))
     else:
         source = iter_flows(path, limit, _warn, bar)
     key = os.urandom(32)
@@ -166,9 +169,11 @@ def import_file(
     # fsync every few thousand entries: a crash loses at most those, and the re-run resumes.
     with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch", batch=8192) as writer:
         if jobs > 1:
-            if texts is not None:
-                source = ((i, text) for i, _, text in texts)
-            _parallel(source, writer, res, _warn, path, digest, key, list(pseudonymize), limit, kind, jobs)
+            def texts(prove_from: int, warn_: Callable[[str], None]) -> Iterator[tuple[int, Any]]:
+                if kind != "har":
+                    return source
+                return ((i, text) for i, _, text in iter_har_texts(path, warn_, bar, prove_from))
+            _parallel(texts, writer, res, _warn, path, digest, key, list(pseudonymize), limit, kind, jobs)
             bar.done()
             return res
         lines: list[bytes] = []
@@ -195,26 +200,85 @@ def import_file(
     return res
 
 
-def _parallel(source: Iterator[tuple[int, Any]], writer: CaptureWriter, res: ImportResult, warn: Callable[[str], None],
-              path: Path, digest: str, key: bytes, pseudonymize: list[str], limit: int, kind: str, jobs: int) -> None:
+class _Unproven(Exception):
+    """An entry's text, cut by the layout guess, did not parse: read again from it, with proof."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _parallel(texts: Callable[[int, Callable[[str], None]], Iterator[tuple[int, Any]]], writer: CaptureWriter,
+              res: ImportResult, warn: Callable[[str], None], path: Path, digest: str, key: bytes,
+              pseudonymize: list[str], limit: int, kind: str, jobs: int) -> None:
+    """Workers parse, redact and serialise chunks; this process reads and writes in order.
+
+    The reader does not parse the entries it hands out (the workers do): it cuts them where the
+    file's layout says they end. A cut that does not parse sends the reader back to that entry,
+    with proof from there on; the reader's warnings wait until the entries they follow are in.
+    """
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(key, pseudonymize, limit, writer.session_id, kind, path.name, digest)) as pool:
-        for results in _bounded_map(pool, _chunks(source, res.resumed_after), jobs * 4):
-            lines: list[bytes] = []
-            portals: list[str | None] = []
-            for index, line, portal, error in results:
-                if line is None:
-                    warn(f"{path}: entry {index}: {error}; skipped")
-                    res.skipped += 1
-                    continue
-                lines.append(line)
-                portals.append(portal)
-            writer.append_lines(lines, portals)
-            res.imported += len(lines)
+        prove_from = 1 << 62
+        skip_to = res.resumed_after
+        told = -1  # warnings about entries before this one were given in an earlier pass
+        while True:
+            held: list[tuple[int, str]] = []  # (the entry a warning comes before, the warning)
+            seen = [-1]
+
+            def hold(msg: str) -> None:
+                held.append((seen[0] + 1, msg))
+
+            def counted(source: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+                for item in source:
+                    seen[0] = item[0]
+                    yield item
+
+            try:
+                for results in _bounded_map(pool, _chunks(counted(texts(prove_from, hold)), skip_to), jobs * 4):
+                    _write_results(results, writer, res, warn, path, prove_from)
+                    skip_to = results[-1][0]
+                    if held and held[0][0] <= skip_to:  # warnings about entries now in are final
+                        told = _tell(held, told, skip_to + 1, warn)
+            except _Unproven as e:
+                _tell(held, told, e.index, warn)
+                prove_from, skip_to, told = e.index, e.index - 1, e.index
+                continue
+            _tell(held, told, 1 << 62, warn)
+            return
+
+
+def _tell(held: list[tuple[int, str]], told: int, upto: int, warn: Callable[[str], None]) -> int:
+    """Give the held warnings about entries from ``told`` up to ``upto`` (they are taken from ``held``);
+    returns the new ``told``."""
+    keep = [(at, msg) for at, msg in held if at >= upto]
+    for at, msg in held:
+        if told <= at < upto:
+            warn(msg)
+    held[:] = keep
+    return max(told, upto)
+
+
+def _write_results(results: list[tuple[int, bytes | None, str | None, str | None]], writer: CaptureWriter,
+                   res: ImportResult, warn: Callable[[str], None], path: Path, prove_from: int) -> None:
+    lines: list[bytes] = []
+    portals: list[str | None] = []
+    for index, line, portal, error in results:
+        if line is None:
+            if error == _NOT_JSON and index < prove_from:
+                writer.append_lines(lines, portals)
+                res.imported += len(lines)
+                raise _Unproven(index)
+            warn(f"{path}: entry {index}: {error}; skipped")
+            res.skipped += 1
+            continue
+        lines.append(line)
+        portals.append(portal)
+    writer.append_lines(lines, portals)
+    res.imported += len(lines)
 
 
 def _bounded_map(pool: Any, chunks: Iterator[Any], window: int) -> Iterator[Any]:
@@ -222,9 +286,13 @@ def _bounded_map(pool: Any, chunks: Iterator[Any], window: int) -> Iterator[Any]
     from collections import deque
 
     pending: deque[Any] = deque()
-    for chunk in chunks:
-        pending.append(pool.submit(_worker, chunk))
-        if len(pending) >= window:
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(_worker, chunk))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    finally:  # left early (a pass started again): what is still queued is not needed
+        for future in pending:
+            future.cancel()
