@@ -217,10 +217,10 @@ def _parallel(texts: Callable[[int, Callable[[str], None]], Iterator[tuple[int, 
     with proof from there on; the reader's warnings wait until the entries they follow are in.
     """
     from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing as mp
 
-    ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+    from ..pool import worker_context
+
+    with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__), initializer=_worker_init,
                              initargs=(key, pseudonymize, limit, writer.session_id, kind, path.name, digest)) as pool:
         prove_from = 1 << 62
         skip_to = res.resumed_after

@@ -130,12 +130,12 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
 def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list[str], jobs: int,
                          chunk_bytes: int | None = None) -> Facts:
     from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing as mp
+
+    from ..pool import worker_context
 
     chunks = plan_chunks(captures, chunk_bytes)
     total = Facts(index=index, captures=captures)
-    ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
         it = iter(chunks)
         for chunk in it:  # bounded window, merged in order
