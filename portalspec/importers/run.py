@@ -81,13 +81,12 @@ _worker_state: dict[str, Any] = {}
 _NOT_JSON = "not JSON"
 
 
-def _worker_init(key: bytes, pseudonymize: list[str], limit: int, session: str, kind: str, name: str,
-                 digest: str) -> None:
-    _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, session=session, kind=kind,
-                         name=name, digest=digest)
+def _worker_init(key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str) -> None:
+    _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, kind=kind, name=name)
 
 
-def _worker(chunk: list[tuple[int, Any]]) -> list[tuple[int, bytes | None, str | None, str | None]]:
+def _worker(chunk: list[tuple[int, Any]], session: str, digest: str
+            ) -> list[tuple[int, bytes | None, str | None, str | None]]:
     """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order.
 
     HAR entries arrive as their JSON text (cheaper to send between processes than the object).
@@ -97,7 +96,7 @@ def _worker(chunk: list[tuple[int, Any]]) -> list[tuple[int, bytes | None, str |
     st = _worker_state
     out: list[tuple[int, bytes | None, str | None, str | None]] = []
     for index, raw in chunk:
-        source = {"file": st["name"], "sha256": st["digest"], "index": index}
+        source = {"file": st["name"], "sha256": digest, "index": index}
         try:
             if isinstance(raw, str):
                 try:
@@ -109,7 +108,7 @@ def _worker(chunk: list[tuple[int, Any]]) -> list[tuple[int, bytes | None, str |
         except EntryError as e:
             out.append((index, None, None, str(e)))
             continue
-        line = prepare(entry, st["redactor"], source=source, session=st["session"])
+        line = prepare(entry, st["redactor"], source=source, session=session)
         out.append((index, line, entry["_portalspec"].get("portal"), None))
     return out
 
@@ -146,36 +145,46 @@ def import_file(
         raise PortalspecError("no such file", str(path))
     if path.is_dir():
         raise PortalspecError("is a folder, expected a HAR or mitmproxy flow file", str(path))
+    kind = _kind(path)
+    if jobs is None:
+        jobs = min(2, os.cpu_count() or 1) if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
+    key = os.urandom(32)
+    pool = _start_pool(jobs, key, list(pseudonymize), limit, kind, path.name) if jobs > 1 else None
+    try:
+        return _import(path, out, kind, key, pool, jobs, list(pseudonymize), limit, warn, progress)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, pseudonymize: list[str], limit: int,
+            warn: Callable[[str], None] | None, progress: bool | None) -> ImportResult:
     res = ImportResult()
 
     def _warn(msg: str) -> None:
         res.warnings += 1
         (warn or (lambda m: print(f"warning: {m}", file=sys.stderr)))(msg)
 
-    digest = file_digest(path)
+    digest = file_digest(path)  # while the workers start
     res.resumed_after = _already_imported(out, digest)
-    kind = _kind(path)
     bar = _Progress(path.stat().st_size, sys.stderr.isatty() if progress is None else progress)
     source: Iterator[tuple[int, Any]]
     if kind == "har":
         source = ((i, raw) for i, raw, _ in iter_har_texts(path, _warn, bar))
     else:
         source = iter_flows(path, limit, _warn, bar)
-    key = os.urandom(32)
-    redactor = Redactor(key=key, pseudonymize=pseudonymize)
-    if jobs is None:
-        jobs = min(2, os.cpu_count() or 1) if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
     options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind, "jobs": jobs}
     # fsync every few thousand entries: a crash loses at most those, and the re-run resumes.
     with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch", batch=8192) as writer:
-        if jobs > 1:
+        if pool is not None:
             def texts(prove_from: int, warn_: Callable[[str], None]) -> Iterator[tuple[int, Any]]:
                 if kind != "har":
                     return source
                 return ((i, text) for i, _, text in iter_har_texts(path, warn_, bar, prove_from))
-            _parallel(texts, writer, res, _warn, path, digest, key, list(pseudonymize), limit, kind, jobs)
+            _parallel(pool, texts, writer, res, _warn, path, (writer.session_id, digest), jobs)
             bar.done()
             return res
+        redactor = Redactor(key=key, pseudonymize=pseudonymize)
         lines: list[bytes] = []
         portals: list[str | None] = []
         for index, raw in source:
@@ -200,6 +209,20 @@ def import_file(
     return res
 
 
+def _start_pool(jobs: int, key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str) -> Any:
+    """The worker pool, its processes started now (a no-op each) so that they load while this
+    process hashes the file and opens the capture."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..pool import worker_context
+
+    pool = ProcessPoolExecutor(jobs, mp_context=worker_context(__name__), initializer=_worker_init,
+                               initargs=(key, pseudonymize, limit, kind, name))
+    for _ in range(jobs):
+        pool.submit(int)
+    return pool
+
+
 class _Unproven(Exception):
     """An entry's text, cut by the layout guess, did not parse: read again from it, with proof."""
 
@@ -207,48 +230,41 @@ class _Unproven(Exception):
         self.index = index
 
 
-def _parallel(texts: Callable[[int, Callable[[str], None]], Iterator[tuple[int, Any]]], writer: CaptureWriter,
-              res: ImportResult, warn: Callable[[str], None], path: Path, digest: str, key: bytes,
-              pseudonymize: list[str], limit: int, kind: str, jobs: int) -> None:
+def _parallel(pool: Any, texts: Callable[[int, Callable[[str], None]], Iterator[tuple[int, Any]]], writer: CaptureWriter,
+              res: ImportResult, warn: Callable[[str], None], path: Path, context: tuple[str, str], jobs: int) -> None:
     """Workers parse, redact and serialise chunks; this process reads and writes in order.
 
     The reader does not parse the entries it hands out (the workers do): it cuts them where the
     file's layout says they end. A cut that does not parse sends the reader back to that entry,
     with proof from there on; the reader's warnings wait until the entries they follow are in.
     """
-    from concurrent.futures import ProcessPoolExecutor
+    prove_from = 1 << 62
+    skip_to = res.resumed_after
+    told = -1  # warnings about entries before this one were given in an earlier pass
+    while True:
+        held: list[tuple[int, str]] = []  # (the entry a warning comes before, the warning)
+        seen = [-1]
 
-    from ..pool import worker_context
+        def hold(msg: str) -> None:
+            held.append((seen[0] + 1, msg))
 
-    with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__), initializer=_worker_init,
-                             initargs=(key, pseudonymize, limit, writer.session_id, kind, path.name, digest)) as pool:
-        prove_from = 1 << 62
-        skip_to = res.resumed_after
-        told = -1  # warnings about entries before this one were given in an earlier pass
-        while True:
-            held: list[tuple[int, str]] = []  # (the entry a warning comes before, the warning)
-            seen = [-1]
+        def counted(source: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+            for item in source:
+                seen[0] = item[0]
+                yield item
 
-            def hold(msg: str) -> None:
-                held.append((seen[0] + 1, msg))
-
-            def counted(source: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-                for item in source:
-                    seen[0] = item[0]
-                    yield item
-
-            try:
-                for results in _bounded_map(pool, _chunks(counted(texts(prove_from, hold)), skip_to), jobs * 4):
-                    _write_results(results, writer, res, warn, path, prove_from)
-                    skip_to = results[-1][0]
-                    if held and held[0][0] <= skip_to:  # warnings about entries now in are final
-                        told = _tell(held, told, skip_to + 1, warn)
-            except _Unproven as e:
-                _tell(held, told, e.index, warn)
-                prove_from, skip_to, told = e.index, e.index - 1, e.index
-                continue
-            _tell(held, told, 1 << 62, warn)
-            return
+        try:
+            for results in _bounded_map(pool, _chunks(counted(texts(prove_from, hold)), skip_to), jobs * 4, context):
+                _write_results(results, writer, res, warn, path, prove_from)
+                skip_to = results[-1][0]
+                if held and held[0][0] <= skip_to:  # warnings about entries now in are final
+                    told = _tell(held, told, skip_to + 1, warn)
+        except _Unproven as e:
+            _tell(held, told, e.index, warn)
+            prove_from, skip_to, told = e.index, e.index - 1, e.index
+            continue
+        _tell(held, told, 1 << 62, warn)
+        return
 
 
 def _tell(held: list[tuple[int, str]], told: int, upto: int, warn: Callable[[str], None]) -> int:
@@ -281,14 +297,14 @@ def _write_results(results: list[tuple[int, bytes | None, str | None, str | None
     res.imported += len(lines)
 
 
-def _bounded_map(pool: Any, chunks: Iterator[Any], window: int) -> Iterator[Any]:
+def _bounded_map(pool: Any, chunks: Iterator[Any], window: int, context: tuple[str, str]) -> Iterator[Any]:
     """``pool.map`` in order with at most ``window`` chunks in flight (memory stays flat)."""
     from collections import deque
 
     pending: deque[Any] = deque()
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_worker, chunk))
+            pending.append(pool.submit(_worker, chunk, *context))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:
