@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 from multiprocessing.context import BaseContext
 
 
 def worker_context(preload: str) -> BaseContext:
-    """``forkserver`` where there is one (no fork of a process with threads), else ``spawn``.
+    """``fork`` while this process has one thread (the workers start at once, with everything
+    loaded); else ``forkserver`` where there is one (a process with threads must not fork), else
+    ``spawn``.
 
     The fork server loads ``preload`` (the module that holds the worker function) once, so each
     worker is forked with it loaded instead of importing the package itself (about 0.25 s each).
     """
-    if "forkserver" in mp.get_all_start_methods():
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return mp.get_context("fork")
+    if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload([preload])
         return ctx
