@@ -168,22 +168,22 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
     digest = file_digest(path)  # while the workers start
     res.resumed_after = _already_imported(out, digest)
     bar = _Progress(path.stat().st_size, sys.stderr.isatty() if progress is None else progress)
-    source: Iterator[tuple[int, Any]]
-    if kind == "har":
-        source = ((i, raw) for i, raw, _ in iter_har_texts(path, _warn, bar))
-    else:
-        source = iter_flows(path, limit, _warn, bar)
     options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind, "jobs": jobs}
     # fsync every few thousand entries: a crash loses at most those, and the re-run resumes.
     with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch", batch=8192) as writer:
         if pool is not None:
             def texts(prove_from: int, warn_: Callable[[str], None]) -> Iterator[tuple[int, Any]]:
-                if kind != "har":
-                    return source
-                return ((i, text) for i, _, text in iter_har_texts(path, warn_, bar, prove_from))
+                if kind == "har":
+                    return ((i, text) for i, _, text in iter_har_texts(path, warn_, bar, prove_from))
+                return iter_flows(path, limit, _warn, bar)
             _parallel(pool, texts, writer, res, _warn, path, (writer.session_id, digest), jobs)
             bar.done()
             return res
+        source: Iterator[tuple[int, Any]]
+        if kind == "har":
+            source = ((i, raw) for i, raw, _ in iter_har_texts(path, _warn, bar))
+        else:
+            source = iter_flows(path, limit, _warn, bar)
         redactor = Redactor(key=key, pseudonymize=pseudonymize)
         lines: list[bytes] = []
         portals: list[str | None] = []
