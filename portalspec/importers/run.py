@@ -14,7 +14,7 @@ from ..fixtures.entries import DEFAULT_BODY_LIMIT, EntryError, normalise_har_ent
 from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
 from .flows import iter_flows
-from .har import iter_har_texts
+from .har import iter_har, iter_har_texts
 from .ingest import prepare
 
 FLOW_SUFFIXES = (".flows", ".flow", ".mitm", ".dump")
@@ -181,7 +181,7 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
             return res
         source: Iterator[tuple[int, Any]]
         if kind == "har":
-            source = ((i, raw) for i, raw, _ in iter_har_texts(path, _warn, bar))
+            source = iter_har(path, _warn, bar)
         else:
             source = iter_flows(path, limit, _warn, bar)
         redactor = Redactor(key=key, pseudonymize=pseudonymize)

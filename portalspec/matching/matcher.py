@@ -146,11 +146,6 @@ class _Bucket:
         node.leaves.append(c)
         self.all.append(c)
 
-    def lookup(self, method: str, segs: list[str], folded: list[str], out: list[Candidate]) -> None:
-        root = self.roots.get(method)
-        if root is not None:
-            _walk(root, segs, folded, 0, out)
-
 
 def _walk(node: _Node, segs: list[str], folded: list[str], i: int, out: list[Candidate]) -> None:
     n = len(segs)
