@@ -121,7 +121,7 @@ def _random_uncached(s: str) -> bool:
         return False
     if not (_LOWER.search(core) and _UPPER.search(core)):
         return False
-    return entropy(core[:512]) >= 3.5 and not is_identifier(core)
+    return not is_identifier(core) and entropy(core[:512]) >= 3.5  # identifier first: cheaper, and decides most runs
 
 
 _looks_random = lru_cache(maxsize=16384)(_random_uncached)

@@ -16,6 +16,7 @@ import re
 import uuid
 from collections import OrderedDict, defaultdict
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
@@ -40,6 +41,13 @@ def _triggers(pii: bool) -> Triggers:
     if pii not in _TRIGGERS:
         _TRIGGERS[pii] = Triggers(pii)
     return _TRIGGERS[pii]
+
+
+@lru_cache(maxsize=4096)
+def _free_text_header(name: str) -> bool:
+    """Whether ``redact_header`` reads this header's value as free text (not a cookie, token or URL)."""
+    lname = name.lower()
+    return lname not in ("cookie", "set-cookie") and not d.is_secret_header(name) and lname not in _URL_HEADERS
 
 
 class _EntryContext:
@@ -220,10 +228,13 @@ class Redactor:
                         ) -> list[str]:
         cookie_names: list[str] = []
         if plan is not None:
+            clean = self._clean
             for h, key, hit in plan:
                 if hit is None:
                     if type(key[0]) is not str or type(key[1]) is not str:
                         continue
+                    if key[1] in clean and _free_text_header(key[0]):
+                        continue  # redact_header would give it back as it is, with no effects
                     hit = self._memo_header(key)
                 h["value"] = hit[0] if hit[1] is None else self._replay(hit, cookie_names)
         elif isinstance(msg.get("headers"), list):

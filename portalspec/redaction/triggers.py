@@ -142,7 +142,15 @@ class Triggers:
 def _may_be_random(run: bytes) -> bool:
     """Whether ``looks_high_entropy`` accepts the run or a part of it (see ``_may_be_random_run``);
     runs of up to 512 bytes are remembered (URLs in ``_initiator`` stacks repeat on every call)."""
+    if _one_case(run):  # lower-case paths and GUIDs, the commonest runs, are decided before the cache
+        return False
     return _may_be_random_cached(run) if len(run) <= 512 else _may_be_random_run(run)
+
+
+def _one_case(b: bytes) -> bool:
+    """Letters of one case only (``looks_high_entropy`` wants upper and lower); a quick test, not
+    a complete one (a run with no letter at all passes it)."""
+    return b.islower() or b.isupper()
 
 
 def _may_be_random_run(run: bytes) -> bool:
@@ -157,7 +165,7 @@ def _may_be_random_run(run: bytes) -> bool:
     while i >= 0:
         parts.append(run[i + 1:])
         i = run.find(b"=", i + 1)
-    return any(len(p) >= 32 and d.looks_high_entropy(p.decode("ascii")) for p in parts)
+    return any(len(p) >= 32 and not _one_case(p) and d.looks_high_entropy(p.decode("ascii")) for p in parts)
 
 
 _may_be_random_cached = functools.lru_cache(maxsize=8192)(_may_be_random_run)
