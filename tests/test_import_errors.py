@@ -164,6 +164,44 @@ def test_har_reader_across_every_chunk_boundary(tmp_path: Path, monkeypatch: pyt
             assert [json.loads(g[1]) for g in got] == expected, (layout, chunk)
 
 
+@pytest.mark.parametrize("bom", [False, True])
+def test_damage_is_reported_at_its_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bom: bool) -> None:
+    """The warning names the byte where the file stops being JSON, counted in the file (multi-byte
+    characters and a byte-order mark before it included), whatever the chunk size."""
+    import re
+
+    from portalspec.importers import har as har_mod
+
+    entries = _entries(3)
+    entries[0]["comment"] = "caf\u00e9 \u2603 \U0001f600" * 50  # 2-, 3- and 4-byte characters
+    good = json.dumps(har(entries), ensure_ascii=False, indent=2).encode()
+    at = [m.start() for m in re.finditer(b'"request"', good)][2]  # in the third entry, after the characters
+    body = (b"\xef\xbb\xbf" if bom else b"") + good[:at] + b"@" + good[at:]
+    bad_at = at + (3 if bom else 0)
+    (tmp_path / "d.har").write_bytes(body)
+    for chunk in (1, 3, 64, 1000, 1 << 20):
+        monkeypatch.setattr(har_mod, "CHUNK", chunk)
+        warnings: list[str] = []
+        got = list(har_mod.iter_har_texts(tmp_path / "d.har", warnings.append))
+        assert len(got) == 2 and len(warnings) == 1, (chunk, warnings)
+        near = int(re.search(r"near byte (\d+)", warnings[0]).group(1))  # type: ignore[union-attr]
+        assert near == bad_at, (chunk, near, bad_at, warnings[0])
+        assert body[near:near + 1] == b"@"
+
+
+def test_file_cut_inside_a_character_at_its_end(tmp_path: Path) -> None:
+    """The last bytes are the start of a multi-byte character: the reader reports the damage
+    and keeps the entries before it (it must not wait for the rest of the character)."""
+    entries = _entries(3)
+    entries[2]["comment"] = "caf\u00e9"
+    body = json.dumps(har(entries), ensure_ascii=False).encode()
+    cut = body[: body.index("\u00e9".encode()) + 1]
+    (tmp_path / "c.har").write_bytes(cut)
+    warnings: list[str] = []
+    res = import_file(tmp_path / "c.har", tmp_path / "cap", warn=warnings.append, progress=False)
+    assert res.imported == 2 and len(warnings) == 1 and "truncated" in warnings[0], warnings
+
+
 def test_har_reader_value_cut_at_every_offset() -> None:
     """The first read ends at every offset of an entry: a cut literal, number, escape or
     multi-byte character must make the reader read on, never report damage."""

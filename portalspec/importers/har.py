@@ -47,9 +47,9 @@ class _Text:
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
-        self.dec = codecs.getincrementaldecoder("utf-8")("replace")
+        self.pending = b""  # the start of a multi-byte character cut by the chunk's end
         self.buf, self.pos = "", 0
-        self.base = 0  # bytes before buf[0]
+        self.decoded = 0  # bytes decoded into text so far (buf is the end of that text)
         self.read_bytes = 0
         self.replaced = 0
         self.eof = False
@@ -59,23 +59,26 @@ class _Text:
         """Drop consumed text and append at least ``at_least`` more bytes' worth; False at EOF."""
         if self.eof:
             return False
-        if self.pos:
-            self.base += len(self.buf[: self.pos].encode("utf-8", "surrogatepass"))
-            self.buf, self.pos = self.buf[self.pos:], 0
         data = self.f.read(at_least)
         self.read_bytes += len(data)
-        text = self.dec.decode(data, final=not data)
+        self.eof = not data
+        if self.pending:
+            data = self.pending + data
+        text, used = codecs.utf_8_decode(data, "replace", self.eof)
+        self.pending = data[used:]
         if "\ufffd" in text:
             self.replaced += text.count("\ufffd")
-        if not data:
-            self.eof = True
-        if self.buf == "" and text.startswith("\ufeff") and self.base == 0:
+        if self.decoded == 0 and text.startswith("\ufeff"):
             text = text[1:]
-        self.buf += text
+        self.decoded += used
+        rest = self.buf[self.pos:]
+        self.buf, self.pos = rest + text if rest else text, 0
         return True
 
     def byte(self, pos: int | None = None) -> int:
-        return self.base + len(self.buf[: self.pos if pos is None else pos].encode("utf-8", "surrogatepass"))
+        """The file offset of ``buf[pos]`` (at the cursor by default), counted back from the bytes
+        decoded; near, not exact, where invalid bytes were replaced after it."""
+        return self.decoded - len(self.buf[self.pos if pos is None else pos:].encode("utf-8", "surrogatepass"))
 
     def peek(self) -> str:
         """The next non-whitespace character ('' at the end of the file)."""
