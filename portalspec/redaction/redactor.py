@@ -44,6 +44,12 @@ def _triggers(pii: bool) -> Triggers:
 
 
 @lru_cache(maxsize=4096)
+def _scanned_header(name: str) -> bool:
+    """Whether the trigger scan reads this header's value (cookies and tokens are redacted whole)."""
+    return name.lower() not in ("cookie", "set-cookie") and not d.is_secret_header(name)
+
+
+@lru_cache(maxsize=4096)
 def _free_text_header(name: str) -> bool:
     """Whether ``redact_header`` reads this header's value as free text (not a cookie, token or URL)."""
     lname = name.lower()
@@ -195,10 +201,8 @@ class Redactor:
                     keys, hits = [], []
                 else:
                     plans[side] = list(zip(headers, keys, hits))
-                for (name, value), hit in zip(keys, hits):
-                    if hit is None and type(name) is str and type(value) is str and not d.is_secret_header(name) \
-                            and name.lower() not in ("cookie", "set-cookie"):
-                        texts.append(value)
+                texts += [value for (name, value), hit in zip(keys, hits)
+                          if hit is None and type(name) is str and type(value) is str and _scanned_header(name)]
             for q in msg.get("queryString") or ():
                 if isinstance(q, dict) and isinstance(q.get("value"), str):
                     texts.append(q["value"])
@@ -646,7 +650,10 @@ class Redactor:
 
 def _has_text(d: dict[str, Any]) -> bool:
     """Whether a dict (``timings``, ``cache``...) holds anything but numbers, booleans and nulls."""
-    return not all(v is None or isinstance(v, (int, float)) for v in d.values())
+    return not all(map(_NO_TEXT.__contains__, map(type, d.values())))
+
+
+_NO_TEXT = frozenset({int, float, bool, type(None)})
 
 
 def _split_origin(base: str) -> tuple[str, str]:

@@ -173,6 +173,8 @@ _may_be_random_cached = functools.lru_cache(maxsize=8192)(_may_be_random_run)
 
 def _forms(text: str) -> list[str] | None:
     """``text`` and the decoded forms the rules may read it in; None when it must be read anyway."""
+    if "\\" not in text and "%" not in text and "+" not in text:
+        return [text]
     forms = [text]
     todo = [text]
     while todo:
