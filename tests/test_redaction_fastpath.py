@@ -92,6 +92,19 @@ def test_fast_path_really_skips_clean_strings() -> None:
     assert t.clean(dirty) == set()
 
 
+def test_hex_ids_are_plain_because_no_name_is_spelt_in_hex() -> None:
+    """Lower-case hex-and-dash strings skip the scan (``_PLAIN``): that holds while every word a rule
+    looks for has a letter past ``f`` (a name spelt in hex, ``fade``, would make them readable)."""
+    from portalspec.redaction import detectors as d
+
+    words = [*d._SECRET_NAME_EXACT, *d._SECRET_NAME_PARTS, *d._SECRET_HEADER_PARTS,
+             "bearer", "basic", "negotiate", "ntlm", "pop", "sharedaccesssignature", "eyj", "begin", "onmicrosoft"]
+    assert all(set(w.lower()) - set("0123456789abcdef") for w in words), words
+    guid = "5f0c3d2e-1111-2222-3333-444455556666"
+    assert triggers._PLAIN.fullmatch(guid) and not triggers._PLAIN.fullmatch("5F0c3d2e-1111-2222-3333-444455556666")
+    assert triggers.Triggers().clean([guid, "deadbeef" * 8]) == {guid, "deadbeef" * 8}
+
+
 # Building blocks that sit close to every rule's edge: names split by separators and escapes,
 # encodings, case-folding characters, random runs, JWT and scheme starts, structure characters.
 PIECES = [

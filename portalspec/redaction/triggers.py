@@ -64,8 +64,10 @@ RUN_ID = 1000
 _RUN_START = rf"(?:^|[^{_TOKEN}])[{_TOKEN}]{{32}}"  # one report per run of 32 or more
 _RUN_REST = re.compile(rb"[A-Za-z0-9+/_=.~%\-]*")
 _LOWER, _UPPER = re.compile(rb"[a-z]"), re.compile(rb"[A-Z]")
-# Numbers, dates, times: no letter but T and Z, nothing any rule could read as a name or token.
-_PLAIN = re.compile(r"[0-9TZ:.,+\- ]{0,64}")
+# Numbers, dates, times (no letter but T and Z), and ids of lower-case hex and dashes (GUIDs): nothing
+# any rule could read as a name (every secret name has a letter past f), a scheme or a token (a random
+# run has letters of both cases).
+_PLAIN = re.compile(r"[0-9TZ:.,+\- ]{0,64}|[0-9a-f\-]{0,64}")
 
 
 def _groups(pii: bool) -> list[list[tuple[str, int, int]]]:
