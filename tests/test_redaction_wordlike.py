@@ -105,3 +105,12 @@ _STDLIB = Path("/usr/lib/python3.11")
                     reason="the table was counted from Debian's python3.11 standard library")
 def test_bigram_table_is_the_one_counted_from_the_standard_library() -> None:
     assert wordlike._table(wordlike._count(_STDLIB)) == list(wordlike._TABLE)
+
+
+def test_fast_split_gives_the_regex_pieces() -> None:
+    """``_pieces`` splits with string methods where it can; its non-empty pieces are the regex's."""
+    rng = random.Random(11)
+    alphabet = string.ascii_letters + string.digits + "/._~+=-%"
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert [p for p in wordlike._pieces(s) if p] == [p for p in wordlike._SEPARATORS.split(s) if p], s

@@ -97,11 +97,22 @@ def _evidence(piece: str) -> tuple[float, int] | None:
 _evidence_cached = lru_cache(maxsize=16384)(_evidence)  # pieces (``apiproxy``, ``security``) repeat
 
 
+def _pieces(s: str) -> list[str]:
+    """``s`` cut at separators; empty pieces (between two separators) say nothing and are harmless.
+    Without ``%`` escapes, plain string splitting does it several times faster than the regex."""
+    if "%" in s:
+        return _SEPARATORS.split(s)
+    for sep in "._~+=-":
+        if sep in s:
+            s = s.replace(sep, "/")
+    return s.split("/")
+
+
 def is_identifier(s: str) -> bool:
     """True when ``s`` is made of words, numbers and ids (a path, an operation id, a constant)."""
     bits = 0.0
     letters = 0
-    for piece in _SEPARATORS.split(s):
+    for piece in _pieces(s):
         ev = _evidence_cached(piece) if len(piece) <= 64 else _evidence(piece)
         if ev is None:
             return False
