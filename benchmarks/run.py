@@ -159,7 +159,7 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
         for jobs in (1, 2):
             cap = OUT / f"cap-{n}-j{jobs}"
             wall, rss = float("inf"), 0.0
-            for _ in range(3 if n <= 10_000 else 1):  # small runs: best of three (this machine's load comes and goes)
+            for _ in range(5 if n <= 10_000 else 1):  # small runs: best of five (this machine's load comes and goes)
                 shutil.rmtree(cap, ignore_errors=True)
                 w, m, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", str(jobs)])
                 assert r.returncode == 0, r.stderr
