@@ -52,8 +52,7 @@ def _scanned_header(name: str) -> bool:
 @lru_cache(maxsize=4096)
 def _free_text_header(name: str) -> bool:
     """Whether ``redact_header`` reads this header's value as free text (not a cookie, token or URL)."""
-    lname = name.lower()
-    return lname not in ("cookie", "set-cookie") and not d.is_secret_header(name) and lname not in _URL_HEADERS
+    return _scanned_header(name) and name.lower() not in _URL_HEADERS
 
 
 class _EntryContext:
