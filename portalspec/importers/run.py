@@ -85,6 +85,14 @@ def _worker_init(key: bytes, pseudonymize: list[str], limit: int, kind: str, nam
     _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, kind=kind, name=name)
 
 
+def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dict[str, Any], session: str
+                ) -> tuple[bytes, str | None]:
+    """One parsed entry as its fixture line and portal family; raises ``EntryError`` when unusable.
+    The one per-entry step of both the serial loop and the workers."""
+    entry = normalise_har_entry(raw, limit) if kind == "har" else raw
+    return prepare(entry, redactor, source=source, session=session), entry["_portalspec"].get("portal")
+
+
 def _worker(chunk: list[tuple[int, Any]], session: str, digest: str
             ) -> list[tuple[int, bytes | None, str | None, str | None]]:
     """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order.
@@ -96,20 +104,19 @@ def _worker(chunk: list[tuple[int, Any]], session: str, digest: str
     st = _worker_state
     out: list[tuple[int, bytes | None, str | None, str | None]] = []
     for index, raw in chunk:
+        if isinstance(raw, str):
+            try:
+                raw = jsoncodec.loads(raw)
+            except (ValueError, RecursionError):
+                out.append((index, None, None, _NOT_JSON))
+                continue
         source = {"file": st["name"], "sha256": digest, "index": index}
         try:
-            if isinstance(raw, str):
-                try:
-                    raw = jsoncodec.loads(raw)
-                except (ValueError, RecursionError):
-                    out.append((index, None, None, _NOT_JSON))
-                    continue
-            entry = normalise_har_entry(raw, st["limit"]) if st["kind"] == "har" else raw
+            line, portal = _entry_line(raw, st["redactor"], st["limit"], st["kind"], source, session)
         except EntryError as e:
             out.append((index, None, None, str(e)))
             continue
-        line = prepare(entry, st["redactor"], source=source, session=session)
-        out.append((index, line, entry["_portalspec"].get("portal"), None))
+        out.append((index, line, portal, None))
     return out
 
 
@@ -190,15 +197,15 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
         for index, raw in source:
             if index <= res.resumed_after:
                 continue
+            source = {"file": path.name, "sha256": digest, "index": index}
             try:
-                entry = normalise_har_entry(raw, limit) if kind == "har" else raw
+                line, portal = _entry_line(raw, redactor, limit, kind, source, writer.session_id)
             except EntryError as e:
                 _warn(f"{path}: entry {index}: {e}; skipped")
                 res.skipped += 1
                 continue
-            lines.append(prepare(entry, redactor, source={"file": path.name, "sha256": digest, "index": index},
-                                 session=writer.session_id))
-            portals.append(entry["_portalspec"].get("portal"))
+            lines.append(line)
+            portals.append(portal)
             res.imported += 1
             if len(lines) >= CHUNK:
                 writer.append_lines(lines, portals)
