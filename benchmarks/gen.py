@@ -107,7 +107,15 @@ def _initiator(origin: str) -> dict[str, Any]:
     return {"type": "script", "stack": {"callFrames": frames}}
 
 
-def entries(ops: list[Operation], n: int, seed: int = 1) -> Iterator[dict[str, Any]]:
+def _signed(url: str, rng: random.Random) -> str:
+    """A blob-download style signed URL (``sv``, ``se``, ``sp`` and a ``sig`` of its own)."""
+    sig = base64.b64encode(rng.randbytes(32)).decode().replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    return url + ("&" if "?" in url else "?") + f"sv=2024-08-04&se=2026-11-20T11%3A00%3A00Z&sr=b&sp=r&sig={sig}"
+
+
+def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False) -> Iterator[dict[str, Any]]:
+    """``distinct``: every call has its own token, cookie and anti-forgery value (rotating tokens,
+    several people's sessions), and a third of the calls a signed URL with its own ``sig``."""
     rng = random.Random(seed)
     prepared = [Prepared(op) for op in ops]
     session = base64.b64encode(rng.randbytes(48)).decode()
@@ -116,6 +124,11 @@ def entries(ops: list[Operation], n: int, seed: int = 1) -> Iterator[dict[str, A
     for i in range(n):
         p = prepared[i % len(prepared)]
         url = build_url(p.op, rng)
+        if distinct:
+            session = base64.b64encode(rng.randbytes(48)).decode()
+            token = _jwt(rng)
+            if i % 3 == 0:
+                url = _signed(url, rng)
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         has_body = p.request is not None and p.op.method in ("POST", "PUT", "PATCH")
@@ -149,11 +162,11 @@ def entries(ops: list[Operation], n: int, seed: int = 1) -> Iterator[dict[str, A
         }
 
 
-def write_har(path: Path, ops: list[Operation], n: int, seed: int = 1) -> int:
+def write_har(path: Path, ops: list[Operation], n: int, seed: int = 1, distinct: bool = False) -> int:
     """Write ``n`` calls as one HAR 1.2 file; returns its size in bytes."""
     with open(path, "w", encoding="utf-8") as f:
         f.write('{"log":{"version":"1.2","creator":{"name":"portalspec-bench","version":"1"},"pages":[],"entries":[\n')
-        for i, e in enumerate(entries(ops, n, seed)):
+        for i, e in enumerate(entries(ops, n, seed, distinct)):
             if i:
                 f.write(",\n")
             f.write(json.dumps(e, separators=(",", ":")))
@@ -169,8 +182,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("out", type=Path)
     ap.add_argument("-n", type=int, default=10000)
+    ap.add_argument("--distinct", action="store_true", help="every call with its own secrets")
     a = ap.parse_args()
-    size = write_har(a.out, load_ops(), a.n)
+    size = write_har(a.out, load_ops(), a.n, distinct=a.distinct)
     print(f"{a.out}: {a.n} calls, {size / 1e6:.1f} MB")
 
 

@@ -35,6 +35,9 @@ _CLEAN_CACHE = 4096  # short strings already found clean (header values repeat f
 _CLEAN_CACHE_LEN = 1024  # serialised ``_initiator`` stacks are 0.5-1 KB and repeat
 _HEADER_MEMO = 2048  # redacted headers by (name, value): most headers repeat from call to call
 _TRIGGERS: dict[bool, Triggers] = {}
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=-]*")  # URL-quoting leaves all but + / = as they are
+_QUOTE_TOKEN = str.maketrans({"+": "%2B", "/": "%2F", "=": "%3D"})
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 def _triggers(pii: bool) -> Triggers:
@@ -90,6 +93,7 @@ class Redactor:
         self._clean: set[str] = set()  # this entry's strings that no free-text rule can change
         self._clean_cache: OrderedDict[str, None] = OrderedDict()
         self._memo: dict[tuple[str, str], tuple[str, Any]] = {}  # (name, value) -> (redacted, effects or None)
+        self._memo_old: dict[tuple[str, str], tuple[str, Any]] = {}  # the generation before, promoted on use
         self._sweep_re: re.Pattern[str] | None = None
         self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
@@ -118,10 +122,12 @@ class Redactor:
         return ph
 
     def _remember(self, value: str, ph: str) -> None:
-        variants = {value, quote(value, safe=""), quote_plus(value)}
-        raw = value.encode("utf-8", "surrogatepass")
-        b64 = base64.b64encode(raw).decode()
-        variants |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+        if _TOKEN_CHARS.fullmatch(value):  # what quote() and quote_plus() would give, without them
+            variants = {value, value.translate(_QUOTE_TOKEN)}
+        else:
+            variants = {value, quote(value, safe=""), quote_plus(value)}
+        b64 = base64.b64encode(value.encode("utf-8", "surrogatepass")).decode()
+        variants |= {b64, b64.rstrip("="), b64.translate(_URLSAFE).rstrip("=")}
         for v in sorted(variants):
             if len(v) >= _MIN_SWEEP_LEN:
                 self._known.add(v, ph)
@@ -199,6 +205,8 @@ class Redactor:
                 except (TypeError, KeyError):  # not name/value dicts: the reference loop takes them
                     keys, hits = [], []
                 else:
+                    if None in hits and self._memo_old:
+                        hits = [h if h is not None else self._promote(k) for k, h in zip(keys, hits)]
                     plans[side] = list(zip(headers, keys, hits))
                 texts += [value for (name, value), hit in zip(keys, hits)
                           if hit is None and type(name) is str and type(value) is str and _scanned_header(name)]
@@ -270,9 +278,23 @@ class Redactor:
         return cookie_names
 
     # -- headers -------------------------------------------------------------------------------
+    def _promote(self, key: tuple[str, str]) -> tuple[str, Any] | None:
+        """A header redacted in the memo's previous generation, brought back into the current one."""
+        hit = self._memo_old.get(key)
+        if hit is not None:
+            self._memo_put(key, hit)
+        return hit
+
+    def _memo_put(self, key: tuple[str, str], hit: tuple[str, Any]) -> None:
+        # Two generations instead of a clear: where every call brings new headers (a token per call),
+        # a clear would also drop the headers every call repeats.
+        if len(self._memo) >= _HEADER_MEMO:
+            self._memo_old, self._memo = self._memo, {}
+        self._memo[key] = hit
+
     def _memo_header(self, key: tuple[str, str]) -> tuple[str, Any]:
         """``redact_header`` once per distinct header, its result and effects kept for repeats."""
-        hit = self._memo.get(key)
+        hit = self._memo.get(key) or self._promote(key)
         if hit is None:
             outer = self._ctx
             self._ctx = _EntryContext(outer.started)
@@ -283,9 +305,7 @@ class Redactor:
                 eff, self._ctx = self._ctx, outer
             effects = (eff.counts, eff.claims, tuple(names), eff.secrets)
             hit = (out, effects if any(effects) else None)
-            if len(self._memo) >= _HEADER_MEMO:
-                self._memo.clear()
-            self._memo[key] = hit
+            self._memo_put(key, hit)
         return hit
 
     def _replay(self, hit: tuple[str, Any], cookie_names: list[str]) -> str:
