@@ -53,6 +53,69 @@ def is_secret_name(name: str) -> bool:
     return n in _SECRET_NAME_EXACT or _NAME_PARTS_RE.search(n) is not None
 
 
+# Pagination cursors: their names say "token", but they are cursors, not credentials. A cursor is
+# redacted only when its value carries a secret by the free-text rules (a JWT, a signed URL, a random
+# run), and then as a string placeholder; a number stays the number it is.
+_CURSOR_NAMES = frozenset({"skiptoken", "continuationtoken", "nexttoken", "deltatoken", "synctoken", "nextlink",
+                           "odatanextlink", "odatadeltalink", "cursor", "nextcursor", "resumetoken"})
+
+
+@lru_cache(maxsize=8192)
+def is_cursor_name(name: str) -> bool:
+    n = normalise_name(name)
+    return n in _CURSOR_NAMES or n.endswith("pagetoken")
+
+
+@lru_cache(maxsize=8192)
+def names_a_secret(name: str) -> bool:
+    """The name is a secret's own (its last word is a secret word: ``accessToken``, ``clientSecret``,
+    ``password``), not one that mentions a secret word before another (``SignatureState``, ``tokenType``)."""
+    n = normalise_name(name)
+    if n in _WORD_NAMES:
+        return False
+    return n in _SECRET_NAME_EXACT or any(n.endswith(p) for p in _SECRET_NAME_PARTS)
+
+
+# Exact secret names that portals also use for enums and words (``"state": "Active"``, ``"code": "NotFound"``):
+# their values are secrets unless they read as words.
+_WORD_NAMES = frozenset({"code", "state", "key", "session", "sid", "ticket", "auth", "nonce", "mfa"})
+
+
+_WORDISH = re.compile(r"[A-Za-z][A-Za-z0-9]*+(?:[ _.:-][A-Za-z0-9]++)*+")
+
+
+def reads_as_words(value: str) -> bool:
+    """A word, an enum value or an identifier (``Unsigned``, ``NotConfigured``, ``read_write``, ``ABC``)."""
+    if len(value) > 64 or not _WORDISH.fullmatch(value):
+        return False
+    return (len(value) <= 5 and value.isalpha()) or is_identifier(value)
+
+
+def secret_by_name(name: str, value: str) -> bool:
+    """Whether a string value under ``name`` (a JSON key, a query or form parameter, an HTML field, a
+    ``key=value`` pair) is a credential because of its name."""
+    if not value or plainly_not_secret(value) or is_placeholder(value):
+        return False
+    if not is_secret_name(name) or is_cursor_name(name):
+        return False
+    return names_a_secret(name) or not reads_as_words(value)
+
+
+def secret_number(name: str, value: object) -> bool:
+    """A large number under a secret's own name (a PIN, a one-time code); cursors and names that only
+    mention a secret word (``tokenExpiresOn``) keep their numbers."""
+    if type(value) not in (int, float) or abs(value) < 100000:  # type: ignore[arg-type]
+        return False
+    return names_a_secret(name) and not is_cursor_name(name)
+
+
+def worth_remembering(value: str) -> bool:
+    """Whether a value redacted for its name is swept out of the session's other strings: not when it
+    reads as a word, an enum value or an identifier, nor when it is all digits (ids, counters: a sweep
+    would turn JSON numbers into strings)."""
+    return not value.isdigit() and not reads_as_words(value)
+
+
 @lru_cache(maxsize=4096)
 def is_secret_header(name: str) -> bool:
     n = normalise_name(name)

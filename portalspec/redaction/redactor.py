@@ -351,6 +351,8 @@ class Redactor:
     def _token(self, token: str, kind: str) -> str:
         if d.JWT_RE.fullmatch(token):
             return self._jwt(token)
+        if kind in ("field", "param"):  # redacted for its name: remembered only when it reads as a secret
+            return self.placeholder(kind, token, remember=d.worth_remembering(token))
         return self.placeholder(kind, token)
 
     def _jwt(self, token: str) -> str:
@@ -434,7 +436,7 @@ class Redactor:
         return "&".join(parts)
 
     def _param(self, name: str, value: str) -> str:
-        if d.is_secret_name(name) and value and not d.plainly_not_secret(value) and not d.is_placeholder(value):
+        if d.secret_by_name(name, value):
             return self._token(value, "param")
         return self.redact_string(value)
 
@@ -475,11 +477,11 @@ class Redactor:
             out = {}
             for k, v in value.items():
                 key = self.redact_text(k) if len(k) >= 32 else k
-                if d.is_secret_name(k) and isinstance(v, str) and v and not d.plainly_not_secret(v) \
-                        and not d.is_placeholder(v):
+                if isinstance(v, str) and d.secret_by_name(k, v):
                     out[key] = self._token(v, "field")
-                elif d.is_secret_name(k) and isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 100000:
-                    out[key] = self.placeholder("field", str(v))
+                elif d.secret_number(k, v):  # keeps its JSON type: a number becomes 0
+                    self._ctx.counts["number"] += 1
+                    out[key] = type(v)(0)
                 else:
                     out[key] = self._json(v)
             return out
@@ -520,7 +522,7 @@ class Redactor:
             ct = re.search(r"(?im)^content-type:\s*(\S+)", head)
             trail = body[len(body.rstrip("\r\n")):]
             core = body[: len(body) - len(trail)]
-            if nm and d.is_secret_name(nm.group(1)) and core:
+            if nm and d.secret_by_name(nm.group(1), core):
                 core = self._token(core, "field")
             else:
                 core = self.redact_body(core, ct.group(1) if ct else "text/plain")
@@ -554,10 +556,10 @@ class Redactor:
         tag = m.group(0)
         name = d.HTML_NAME_RE.search(tag)
         value = d.HTML_VALUE_RE.search(tag)
-        if not name or not value or not d.is_secret_name(name.group(2)):
+        if not name or not value:
             return tag
         v = value.group(2)
-        if not v or d.plainly_not_secret(v) or v.startswith("<redacted"):
+        if v.startswith("<redacted") or not d.secret_by_name(name.group(2), v):
             return tag
         return tag[: value.start(2)] + self._token(v, "field") + tag[value.end(2):]
 
@@ -569,9 +571,7 @@ class Redactor:
 
     def _kv_sub(self, m: re.Match[str]) -> str:
         value = m.group("value")
-        if not d.is_secret_name(m.group("name")) or value.startswith("<redacted") or len(value) < 4:
-            return m.group(0)
-        if d.plainly_not_secret(value):
+        if value.startswith("<redacted") or not d.secret_by_name(m.group("name"), value):
             return m.group(0)
         start = m.start("value") - m.start(0)
         return m.group(0)[:start] + self._token(value, "field")
