@@ -47,7 +47,14 @@ def server_base(server: Server, rng: random.Random) -> str:
         return f"https://portal.example{server.base_path}"
     m = re.match(r"^(?:(\w+):)?//([^/]*)", server.url)
     host = m.group(2) if m else server.url.split("/")[0]
-    host = _VAR.sub(lambda v: "contoso" if "tenant" in v.group(1).lower() else f"h{rng.randint(10, 99)}", host)
+    dotted = {k: v for k, v in server.defaults if "." in v}  # a live value spanning host labels, as seen
+
+    def fill(v: re.Match[str]) -> str:
+        if v.group(1) in dotted:
+            return dotted[v.group(1)]
+        return "contoso" if "tenant" in v.group(1).lower() else f"h{rng.randint(10, 99)}"
+
+    host = _VAR.sub(fill, host)
     return f"{(m.group(1) if m and m.group(1) else 'https')}://{host}{server.base_path}"
 
 

@@ -100,6 +100,18 @@ def test_templated_hosts(nodoc_index) -> None:  # type: ignore[no-untyped-def]
     assert m.op is crm
 
 
+def test_host_variable_spanning_labels(nodoc_index) -> None:  # type: ignore[no-untyped-def]
+    """Power Platform's ``{tenantHost}`` is seen live as ``<id>.<island>``: two labels, any values."""
+    ops = [o for o in nodoc_index.operations if any("{tenantHost}" in s.url for s in o.servers) and "{" not in o.path]
+    assert ops
+    for op in ops:
+        for host in ("847b5907ca1540f4b171eb18619dbf.ab", "1234abcd.cd", "single"):
+            m = _m(nodoc_index, op.method, f"https://{host}.tenant.api.powerplatform.com{op.path}")
+            assert m.op is op, (host, op.path, m.reason)
+    sp = next(o for o in nodoc_index.operations if o.spec == "sharepoint-admin" and "{" not in o.path and o.method == "GET")
+    assert _m(nodoc_index, "GET", f"https://a.b-admin.sharepoint.com{sp.path}").op is None  # one label stays one
+
+
 def test_method_missing_is_told_apart_from_undocumented(nodoc_index) -> None:  # type: ignore[no-untyped-def]
     m = _m(nodoc_index, "DELETE", "https://admin.cloud.microsoft/admin/api/users/currentUser")
     assert m.op is None and m.reason == "path_documented_method_missing" and m.nearest == "GET /admin/api/users/currentUser"

@@ -18,6 +18,7 @@ class Server:
     host_regex: str | None  # None: relative URL, any host
     base_path: str  # without trailing slash, "" for none
     scheme: str | None
+    defaults: tuple[tuple[str, str], ...] = ()  # server variables' defaults (the values seen live)
 
     @classmethod
     def parse(cls, url: str, variables: dict[str, Any] | None = None) -> "Server":
@@ -30,7 +31,8 @@ class Server:
             host, path, scheme = m2.group("host"), m2.group("path") or "", None
         else:
             host, path, scheme = m.group("host"), m.group("path"), m.group("scheme")
-        return cls(url, _host_regex(host, variables), _subst_defaults(path, variables).rstrip("/"), scheme)
+        defaults = tuple((k, str(v["default"])) for k, v in variables.items() if isinstance(v, dict) and "default" in v)
+        return cls(url, _host_regex(host, variables), _subst_defaults(path, variables).rstrip("/"), scheme, defaults)
 
 
 def _subst_defaults(path: str, variables: dict[str, Any]) -> str:
@@ -49,8 +51,12 @@ def _host_regex(host: str, variables: dict[str, Any]) -> str:
         var = variables.get(m.group(1)) if isinstance(variables.get(m.group(1)), dict) else None
         if var and isinstance(var.get("enum"), list) and var["enum"]:
             out.append("(?:" + "|".join(re.escape(str(e).lower()) for e in var["enum"]) + ")")
+        elif whole:
+            out.append("[^/]+")
+        elif var and "." in str(var.get("default", "")):  # the value seen live spans host labels
+            out.append("[a-z0-9-]+(?:\\.[a-z0-9-]+)*")
         else:
-            out.append("[^/]+" if whole else "[a-z0-9-]+")
+            out.append("[a-z0-9-]+")
         pos = m.end()
     out.append(re.escape(host[pos:].lower()))
     return "".join(out)
