@@ -61,7 +61,11 @@ def _index(paths: list[str], no_cache: bool = False) -> Any:
 
     if not paths:
         raise PortalspecError("no specs given (use --specs DIR)")
-    return SpecIndex.load(paths, use_cache=not no_cache, warn=_warn, freeze=True)
+    from .specs.index import tell_spec_errors
+
+    index = SpecIndex.load(paths, use_cache=not no_cache, warn=_warn, freeze=True)
+    tell_spec_errors(index, _warn)
+    return index
 
 
 def cmd_specs(a: argparse.Namespace) -> int:

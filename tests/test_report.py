@@ -244,3 +244,30 @@ def test_chunks_are_newline_aligned_and_numbered(tmp_path: Path) -> None:
                 assert a.end == b.start and data[a.end - 1:a.end] == b"\n"
             for c in mine:
                 assert c.first_line == data[:c.start].count(b"\n") + 1
+
+
+def test_broken_ref_is_told_by_match_and_report(tmp_path: Path, demo_report: Path) -> None:
+    """A path item whose ``$ref`` is broken loses its operations: match and report say so on stderr,
+    report.md and the HTML say so at the top, and ``--fail-on spec_errors`` exits 1."""
+    cap = demo_report.parent.parent / "captures" / "demo"
+    specs = tmp_path / "specs"
+    shutil.copytree(demo_report.parent.parent / "specs" / "demo", specs)
+    root = specs / "openapi.yml"
+    text = root.read_text()
+    first = re.search(r"\$ref: ['\"]?paths\.yml#/([^'\"\n]+)", text)
+    assert first is not None
+    root.write_text(text.replace(first.group(0), first.group(0).replace("paths.yml#/", "paths.yml#/nowhere-"), 1))
+    r = cli("match", str(cap), "--specs", str(specs), "--no-cache")
+    assert r.returncode == 0 and r.stderr.count("spec error: demo") >= 2 and "nowhere-" in r.stderr
+    r = cli("report", str(cap), "--specs", str(specs), "--out", str(tmp_path / "r"), "--fail-on", "spec_errors")
+    assert r.returncode == 1 and "spec_errors" in r.stderr and "nowhere-" in r.stderr
+    rep = json.loads((tmp_path / "r" / "report.json").read_text())
+    jsonschema.validate(rep, schema())
+    assert rep["summary"]["spec_errors"] == 1 and rep["summary"]["spec_paths_lost"] == 1
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert md.index("Spec errors: 1") < md.index("## Summary") and "1 path items lost" in md
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert html.index('id="spec-errors"') < html.index('id="summary"') and "nowhere-" in html
+    ok = cli("report", str(cap), "--specs", str(demo_report.parent.parent / "specs" / "demo"), "--out",
+             str(tmp_path / "ok"), "--fail-on", "spec_errors")
+    assert ok.returncode == 0 and "spec error" not in ok.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import json
 import re
 import zlib
@@ -35,10 +36,47 @@ class _Damaged(Exception):
         self.msg, self.byte = msg, byte
 
 
+def is_zlib(head: bytes) -> bool:
+    """A zlib stream's header (mitmproxy's ``.zhar`` export is a zlib-compressed HAR)."""
+    return len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+
+
+class _Zlib(io.RawIOBase):
+    """A zlib stream read as the bytes it holds (the standard library has no zlib file object)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f, self.d, self.buf = f, zlib.decompressobj(), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self.buf and not self.d.eof:
+            chunk = self.f.read(1 << 16)
+            self.buf = self.d.decompress(chunk, 1 << 20) if chunk else self.d.flush()
+            if not chunk and not self.buf:
+                break
+            if not chunk and not self.d.eof:
+                raise EOFError("compressed stream ends before its end marker")
+        while len(self.buf) < len(b) and self.d.unconsumed_tail:
+            self.buf += self.d.decompress(self.d.unconsumed_tail, 1 << 20)
+        n = min(len(b), len(self.buf))
+        b[:n], self.buf = self.buf[:n], self.buf[n:]
+        return n
+
+    def close(self) -> None:
+        self.f.close()
+        super().close()
+
+
 def open_maybe_gzip(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when it is gzip (``.har.gz``) or zlib (``.zhar``)."""
     f = open(path, "rb")
-    if f.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+    head = f.peek(2)[:2]  # type: ignore[attr-defined]
+    if head == b"\x1f\x8b":
         return gzip.open(f)  # type: ignore[return-value]
+    if is_zlib(head):
+        return io.BufferedReader(_Zlib(f), 1 << 16)  # type: ignore[return-value]
     return f
 
 

@@ -14,7 +14,7 @@ from ..fixtures.entries import DEFAULT_BODY_LIMIT, EntryError, normalise_har_ent
 from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
 from .flows import iter_flows
-from .har import iter_har, iter_har_texts
+from .har import is_zlib, iter_har, iter_har_texts
 from .ingest import prepare
 
 FLOW_SUFFIXES = (".flows", ".flow", ".mitm", ".dump")
@@ -52,11 +52,11 @@ def _kind(path: Path) -> str:
     name = path.name.lower()
     if name.endswith(FLOW_SUFFIXES):
         return "flows"
-    if name.endswith((".har", ".json", ".har.gz")):
+    if name.endswith((".har", ".json", ".har.gz", ".zhar")):
         return "har"
     with open(path, "rb") as f:
-        head = f.read(64).lstrip()
-    return "har" if head[:1] in (b"{", b"\x1f") else "flows"
+        head = f.read(64)
+    return "har" if head.lstrip()[:1] in (b"{", b"\x1f") or head.startswith(b"\xef\xbb\xbf") or is_zlib(head) else "flows"
 
 
 class _Progress:

@@ -64,6 +64,10 @@ def run_record(a: argparse.Namespace) -> int:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}: other machines can use this proxy", file=sys.stderr)
     print(f"portalspec record: proxy on http://{a.listen}, writing {a.out}")
+    if a.specs:
+        from ..specs.index import SpecIndex, tell_spec_errors
+
+        tell_spec_errors(SpecIndex.load(a.specs), lambda m: print(f"warning: {m}", file=sys.stderr))
     print(f"  browser:  chromium --proxy-server=http://{a.listen} --user-data-dir=$(mktemp -d)")
     print(f"  CA cert:  {confdir / 'mitmproxy-ca-cert.pem'} (created on first start; or browse http://mitm.it via the proxy)")
     if a.block_writes:

@@ -122,8 +122,10 @@ def to_report(facts: Facts) -> dict[str, Any]:
         "last_call": facts.last,
         "warnings": facts.warnings[:100],
         "entry_notes": dict(facts.notes.most_common()),
+        "spec_errors": sum(len(s.errors) for s in index.specs),
+        "spec_paths_lost": sum(len(s.paths_lost) for s in index.specs),
     }
     specs = [{"spec": s.name, "title": s.title, "root": display_path(s.root), "operations": len(s.operations),
-              "warnings": s.warnings, "errors": s.errors} for s in index.specs]
+              "warnings": s.warnings, "errors": s.errors, "paths_lost": s.paths_lost} for s in index.specs]
     return {"summary": summary, "specs": specs, "operations": operations, "undocumented": undocumented,
             "drift": drift, "mutations": mutations, "coverage": coverage}

@@ -19,6 +19,14 @@ def _code(v: Any) -> str:
 def render_markdown(r: dict[str, Any]) -> str:
     s = r["summary"]
     out = ["# portalspec report", ""]
+    broken = [sp for sp in r["specs"] if sp.get("errors")]
+    if broken:
+        out += [f"> **Spec errors: {s.get('spec_errors', 0)}.** These specs did not load whole; "
+                f"{s.get('spec_paths_lost', 0)} path items were lost and their calls show as undocumented.", ">"]
+        for sp in broken:
+            lost = f" ({len(sp.get('paths_lost') or [])} path items lost)" if sp.get("paths_lost") else ""
+            out += [f"> - `{sp['spec']}`{lost}: " + "; ".join(_cell(e) for e in sp["errors"][:10])]
+        out += [""]
     out += [
         "## Summary", "",
         "| measure | value |", "| --- | --- |",

@@ -14,7 +14,7 @@ from .build import build_facts
 from .document import to_report
 
 FORMATS = ("md", "html", "json", "sarif")
-FAIL_ON = ("undocumented", "drift", "blocked", "ambiguous", "errors")
+FAIL_ON = ("undocumented", "drift", "blocked", "ambiguous", "errors", "spec_errors")
 
 
 def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True,
@@ -56,6 +56,7 @@ def fail_categories(report: dict[str, Any], fail_on: list[str]) -> list[str]:
         "blocked": s["blocked_writes"] > 0,
         "ambiguous": s["not_matched_by_reason"].get("ambiguous", 0) > 0,
         "errors": s["drift_by_severity"].get("error", 0) > 0,
+        "spec_errors": s.get("spec_errors", 0) > 0,
     }
     return [c for c in fail_on if hits.get(c)]
 
@@ -69,7 +70,10 @@ def run_report(a: argparse.Namespace) -> int:
     bad = [c for c in a.fail_on if c not in FAIL_ON]
     if bad:
         raise PortalspecError(f"unknown --fail-on category {', '.join(bad)}; choose from {', '.join(FAIL_ON)}")
+    from ..specs.index import tell_spec_errors
+
     index = SpecIndex.load(a.specs, use_cache=not getattr(a, "no_cache", False), freeze=True)
+    tell_spec_errors(index, lambda m: print(f"warning: {m}", file=sys.stderr))
     captures = [str(c) for c in a.captures]
     from .parallel import build_facts_parallel, default_jobs
 

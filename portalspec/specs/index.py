@@ -20,6 +20,17 @@ from .model import Operation, Spec
 CACHE_VERSION = 1
 
 
+def tell_spec_errors(index: "SpecIndex", warn: Callable[[str], None]) -> None:
+    """Each spec load error once (file and pointer), and what it cost: the calls of a lost path
+    would otherwise silently become "undocumented"."""
+    for s in index.specs:
+        for e in s.errors:
+            warn(f"spec error: {s.name}: {e}")
+        if s.paths_lost:
+            warn(f"spec error: {s.name}: {len(s.paths_lost)} path item(s) not loaded, their calls will show as "
+                 f"undocumented: {', '.join(s.paths_lost[:5])}{' ...' if len(s.paths_lost) > 5 else ''}")
+
+
 def cache_dir() -> Path:
     env = os.environ.get("PORTALSPEC_CACHE")
     if env:

@@ -165,9 +165,11 @@ def load_spec(root: Path) -> Spec:
                 src_ptr = "#" + ptr
             except PortalspecError as e:
                 spec.errors.append(str(e))
+                spec.paths_lost.append(str(path))
                 continue
         if not isinstance(item, dict):
             spec.errors.append(f"{src_file}: {src_ptr}: path item is not a mapping")
+            spec.paths_lost.append(str(path))
             continue
         _add_operations(spec, res, str(path), item, src_file, src_ptr, known_headers)
     spec.errors.extend(res.errors)

@@ -104,3 +104,4 @@ class Spec:
     files: list[str]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    paths_lost: list[str] = field(default_factory=list)  # path items that did not load (their operations are lost)
