@@ -30,7 +30,7 @@ from portalspec.specs.model import Operation  # noqa: E402
 from portalspec.synth import build_url, value_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = 2  # bumped when entries change shape; benchmark inputs are named after it
+VERSION = 3  # bumped when entries change shape; benchmark inputs are named after it
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 

@@ -184,6 +184,36 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
     return rows
 
 
+def bench_secrets(sizes: list[int], ops: list[Any]) -> list[dict[str, Any]]:
+    """Import of HARs where every call has its own token, cookie and anti-forgery value (and a third
+    a signed URL), beside the same calls sharing one session's secrets: two jobs, runs alternating."""
+    rows = []
+    for n in sizes:
+        hars = {"shared": OUT / f"{n}-v{GEN_VERSION}.har", "distinct": OUT / f"{n}-v{GEN_VERSION}-distinct.har"}
+        for kind, har in hars.items():
+            if not har.exists():
+                log(f"generating {n} calls ({kind} secrets)...")
+                write_har(har, ops, n, distinct=kind == "distinct")
+        best = {k: float("inf") for k in hars}
+        for _ in range(5 if n <= 10_000 else 2):
+            for kind, har in hars.items():
+                cap = OUT / f"cap-secrets-{kind}"
+                shutil.rmtree(cap, ignore_errors=True)
+                w, _m, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", "2"])
+                assert r.returncode == 0 and f": {n} entries imported" in r.stdout, (r.stdout, r.stderr[-2000:])
+                best[kind] = min(best[kind], w)
+                shutil.rmtree(cap, ignore_errors=True)
+        row: dict[str, Any] = {"calls": n}
+        for kind, har in hars.items():
+            row[f"{kind}_mb"] = round(har.stat().st_size / 1e6, 1)
+            row[f"{kind}_s"] = round(best[kind], 2)
+            row[f"{kind}_mb_per_s"] = round(har.stat().st_size / 1e6 / best[kind], 1)
+        row["ratio"] = round(row["distinct_mb_per_s"] / row["shared_mb_per_s"], 2)
+        rows.append(row)
+        log(json.dumps(row))
+    return rows
+
+
 # -- template recovery vs mitmproxy2swagger ----------------------------------------------------
 def _norm(t: str) -> str:
     import re
@@ -402,6 +432,14 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{r['import_j1_calls_per_s']:,} / {r['import_j2_calls_per_s']:,} | "
                          f"{r['import_j1_peak_mb']} / {r['import_j2_peak_mb']} | {r['report_j1_s']} / {r['report_j2_s']} | "
                          f"{r['report_j1_peak_mb']} / {r['report_j2_peak_mb']} |")
+    sec = results.get("secrets", [])
+    if sec:
+        lines += ["", "| calls | secrets | HAR MB | import s, 2 jobs | import MB/s, 2 jobs | distinct / shared |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for r in sec:
+            lines.append(f"| {r['calls']:,} | one session's, shared | {r['shared_mb']} | {r['shared_s']} | {r['shared_mb_per_s']} | |")
+            lines.append(f"| {r['calls']:,} | every call its own (a third with `sig=`) | {r['distinct_mb']} | {r['distinct_s']} | "
+                         f"{r['distinct_mb_per_s']} | {r['ratio']} |")
     skipped = {k: v["skipped"] for k, v in ({"mitmproxy2swagger": t.get("mitmproxy2swagger", {}), **(t.get("npm_tools") or {})}
                                            if t else {}).items() if "skipped" in v}
     if skipped:
@@ -413,7 +451,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--million", action="store_true", help="also run 1,000,000 calls")
     ap.add_argument("--quick", action="store_true", help="10k calls only, no external tools")
-    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,templates,addon")
+    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,templates,addon")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     specs = nodoc_dir()
@@ -433,6 +471,9 @@ def main() -> None:
     if want("scale"):
         sizes = [10_000] if a.quick else [10_000, 100_000] + ([1_000_000] if a.million else [])
         results["scale"] = bench_scale(sizes, index.operations, specs)
+    if want("secrets"):
+        log("distinct secrets...")
+        results["secrets"] = bench_secrets([10_000] if a.quick else [10_000, 100_000], index.operations)
     if want("templates") and not a.quick:
         log("templates...")
         results["templates"] = bench_templates(specs, HERE / ".tools")

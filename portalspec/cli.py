@@ -260,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--portal", action="append", default=[], metavar="FAMILY", help="record only these portal families")
     sp.add_argument("--host", action="append", default=[], metavar="PATTERN", help="also record these host patterns (fnmatch)")
     sp.add_argument("--block-writes", action="store_true", help="answer POST/PUT/PATCH/DELETE locally; never forward them")
+    sp.add_argument("--write-reply", choices=("spec", "409"), default="spec",
+                    help="with --block-writes: answer with the operation's documented success so the page goes on "
+                         "(spec, the default), or refuse with 409")
     sp.add_argument("--allow-write", action="append", default=[], metavar="PATTERN",
                     help="with --block-writes: let these through (METHOD /path glob, e.g. 'POST */search*')")
     sp.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")

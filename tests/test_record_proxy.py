@@ -78,12 +78,14 @@ def test_every_call_recorded_redacted_and_passed_through_unchanged(tmp_path: Pat
     assert c.leaks([out]) == []
 
 
-def test_block_writes_never_reach_the_upstream(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reply", ["spec", "409"])
+def test_block_writes_never_reach_the_upstream(tmp_path: Path, reply: str) -> None:
     c = Canaries()
     spec = write_local_spec(tmp_path, "http")
     out = tmp_path / "cap"
     with PortalServer() as portal, Mitmdump(tmp_path, out, f"portalspec_specs={spec}", "portalspec_block_writes=true",
-                                            "portalspec_allow_write=POST /api/reports/*") as mitm:
+                                            "portalspec_allow_write=POST /api/reports/*",
+                                            f"portalspec_write_reply={reply}") as mitm:
         opener = mitm.opener()
         base = f"http://127.0.0.1:{portal.port}/api"
         hdr = {"Content-Type": "application/json", "Cookie": f"sccauth={c.sccauth}"}
@@ -99,16 +101,30 @@ def test_block_writes_never_reach_the_upstream(tmp_path: Path) -> None:
     assert portal.counts["PUT"] == portal.counts["PATCH"] == portal.counts["DELETE"] == 0
     assert portal.counts["POST"] == 1 and portal.requests[0]["path"] == "/api/reports/query"
     assert allowed[0] == 200 and read[0] == 200
-    for method, (status, body) in results.items():
-        assert status == 409, method
-        assert json.loads(body)["error"]["code"] == "portalspec_blocked_write"
+    if reply == "409":
+        for method, (status, body) in results.items():
+            assert status == 409, method
+            assert json.loads(body)["error"]["code"] == "portalspec_blocked_write"
+    else:  # the operation's documented success, or the request echoed: the page goes on
+        assert results["POST"][0] == 201 and results["DELETE"] == (204, b"")
+        created = json.loads(results["POST"][1])
+        assert created["principalId"] == "p1" and created["id"] and created["id"] != "p1"
+        put = json.loads(results["PUT"][1])
+        assert results["PUT"][0] == 200 and put["displayName"] == "x"
+        assert results["PATCH"][0] in (200, 204)
     entries = list(CaptureReader(out))
     blocked = [e for e in entries if e["_portalspec"].get("blocked")]
     assert sorted(e["request"]["method"] for e in blocked) == ["DELETE", "PATCH", "POST", "PUT"]
     post = next(e for e in blocked if e["request"]["method"] == "POST")
     payload = json.loads(post["request"]["postData"]["text"])
     assert payload["principalId"] == "p1" and payload["password"].startswith("<redacted:")
-    assert post["response"]["status"] == 409
+    assert post["response"]["status"] == (409 if reply == "409" else 201)
+    if reply == "spec":
+        kinds = {e["request"]["method"]: e["_portalspec"].get("synthetic") for e in blocked}
+        assert kinds["POST"] == "schema" and kinds["PUT"] in ("schema", "example", "echo") and kinds["DELETE"] == "schema"
+        assert all(any(h["name"].lower() == "x-portalspec-synthetic" for h in e["response"]["headers"]) for e in blocked)
+    else:
+        assert not any(e["_portalspec"].get("synthetic") for e in entries)
     assert not any(e["_portalspec"].get("blocked") for e in entries if e["request"]["url"].endswith("/reports/query"))
     assert c.leaks([out]) == []
 

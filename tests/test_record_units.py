@@ -82,7 +82,8 @@ def test_record_command_warns_and_proposes(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(cmd.subprocess, "call", lambda argv: calls.append(argv) or 0)
     root = Path(__file__).resolve().parent.parent
     base = dict(out=str(tmp_path / "c"), specs=[str(root / "specs" / "demo")], host=[], portal=[], allow_write=[],
-                listen="127.0.0.1:8080", confdir=str(tmp_path / "conf"), pseudonymize=[], body_limit=1024)
+                listen="127.0.0.1:8080", confdir=str(tmp_path / "conf"), pseudonymize=[], body_limit=1024,
+                write_reply="spec")
     assert cmd.run_record(argparse.Namespace(**base, block_writes=False)) == 0
     out = capsys.readouterr()
     assert "--block-writes is off" in out.err and "WILL change the tenant" in out.err

@@ -28,6 +28,8 @@ log = logging.getLogger("portalspec")
 BLOCKED_STATUS = 409
 _META_SCOPE = "portalspec_in_scope"
 _META_BLOCKED = "portalspec_blocked"
+_META_SYNTHETIC = "portalspec_synthetic"
+WRITE_REPLIES = ("spec", "409")
 
 
 class PortalScope:
@@ -36,6 +38,7 @@ class PortalScope:
     def __init__(self) -> None:
         self.scope = Scope()
         self.spec_ops: list[Any] = []
+        self.index: Any = None  # the loaded specs, for client-safe answers
 
     def load(self, loader: Loader) -> None:
         loader.add_option("portalspec_specs", Sequence[str], [], "Spec folders or files; their servers' hosts are recorded.")
@@ -51,6 +54,7 @@ class PortalScope:
             from ..specs.index import SpecIndex
 
             index = SpecIndex.load(list(ctx.options.portalspec_specs))
+            self.index = index
             self.spec_ops = index.operations
             regexes = [s.host_regex for op in index.operations for s in op.servers if s.host_regex]
         self.scope = Scope.build(regexes, ctx.options.portalspec_host, ctx.options.portalspec_portal,
@@ -72,11 +76,22 @@ class PortalScope:
 
 
 class WriteBlocker:
-    """Block-writes mode: POST/PUT/PATCH/DELETE to portal hosts are answered here, never forwarded."""
+    """Block-writes mode: POST/PUT/PATCH/DELETE to portal hosts are answered here, never forwarded.
+
+    The answer is client-safe (``portalspec_write_reply=spec``, see ``replies.py``) so the page goes on,
+    or the refusal of earlier versions (``409``).
+    """
+
+    def __init__(self, scope: PortalScope | None = None) -> None:
+        self.scope = scope
+        self.calls = 0
 
     def load(self, loader: Loader) -> None:
         loader.add_option("portalspec_block_writes", bool, False,
-                          "Answer POST, PUT, PATCH and DELETE to portal hosts locally (409); never forward them.")
+                          "Answer POST, PUT, PATCH and DELETE to portal hosts locally; never forward them.")
+        loader.add_option("portalspec_write_reply", str, "spec",
+                          "How a blocked write is answered: 'spec' (the operation's documented success, or the "
+                          "request echoed) or '409' (a refusal).", choices=list(WRITE_REPLIES))
         loader.add_option("portalspec_allow_write", Sequence[str], [],
                           "With block-writes: let these through, as 'METHOD /path-glob' or '/path-glob' (reads sent as POST).")
 
@@ -94,12 +109,28 @@ class WriteBlocker:
             return
         if req.method.upper() not in WRITE_METHODS or self.allowed(req.method.upper(), req.path):
             return
-        body = {"error": {"code": "portalspec_blocked_write",
-                          "message": f"portalspec blocked this {req.method}: block-writes mode is on, "
-                                     "the request was recorded and never sent to the portal."}}
-        flow.response = http.Response.make(BLOCKED_STATUS, json.dumps(body).encode(),
-                                           {"content-type": "application/json", "x-portalspec-blocked": "1"})
         flow.metadata[_META_BLOCKED] = True
+        if ctx.options.portalspec_write_reply == "409":
+            body = {"error": {"code": "portalspec_blocked_write",
+                              "message": f"portalspec blocked this {req.method}: block-writes mode is on, "
+                                         "the request was recorded and never sent to the portal."}}
+            flow.response = http.Response.make(BLOCKED_STATUS, json.dumps(body).encode(),
+                                               {"content-type": "application/json", "x-portalspec-blocked": "1"})
+        else:
+            from .replies import synthetic_reply
+
+            op = None
+            index = self.scope.index if self.scope is not None else None
+            if index is not None:
+                from ..matching.matcher import Call
+
+                text = req.get_text(strict=False) if req.raw_content else None
+                op = index.matcher.match(Call(req.method.upper(), req.pretty_url, text,
+                                              req.headers.get("content-type", ""))).op
+            self.calls += 1
+            reply = synthetic_reply(op, req.method.upper(), req.pretty_url, req.get_content(strict=False), self.calls)
+            flow.response = http.Response.make(reply.status, reply.body, reply.headers)
+            flow.metadata[_META_SYNTHETIC] = reply.kind
         log.info(f"portalspec: blocked {req.method} {req.pretty_url}")
 
 
@@ -142,7 +173,8 @@ class Recorder:
             if flow.response is not None and "text/event-stream" in flow.response.headers.get("content-type", ""):
                 text = entry["response"]["content"].get("text") or ""
                 ext["sse_events"] = sum(1 for line in text.splitlines() if line.startswith("data:"))
-            self.ingest.add(entry, blocked=True if flow.metadata.get(_META_BLOCKED) else None, **ext)
+            self.ingest.add(entry, blocked=True if flow.metadata.get(_META_BLOCKED) else None,
+                            synthetic=flow.metadata.get(_META_SYNTHETIC), **ext)
         except Exception as e:  # noqa: BLE001 - one bad call must not stop the recording
             log.error(f"portalspec: could not record {flow.request.method} {flow.request.pretty_url}: {e}")
 
@@ -168,4 +200,5 @@ class Recorder:
 
 
 def addons() -> list[object]:
-    return [PortalScope(), WriteBlocker(), Recorder()]
+    scope = PortalScope()
+    return [scope, WriteBlocker(scope), Recorder()]

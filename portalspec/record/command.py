@@ -49,7 +49,7 @@ def mitmdump_argv(a: argparse.Namespace) -> list[str]:
         for v in values:
             argv += ["--set", f"{opt}={v}"]
     if a.block_writes:
-        argv += ["--set", "portalspec_block_writes=true"]
+        argv += ["--set", "portalspec_block_writes=true", "--set", f"portalspec_write_reply={a.write_reply}"]
     if a.confdir:
         argv += ["--set", f"confdir={a.confdir}"]
     return argv
@@ -71,7 +71,8 @@ def run_record(a: argparse.Namespace) -> int:
     print(f"  browser:  chromium --proxy-server=http://{a.listen} --user-data-dir=$(mktemp -d)")
     print(f"  CA cert:  {confdir / 'mitmproxy-ca-cert.pem'} (created on first start; or browse http://mitm.it via the proxy)")
     if a.block_writes:
-        print("  block-writes is ON: POST/PUT/PATCH/DELETE to portal hosts are recorded and answered locally")
+        how = "with a client-safe synthetic answer" if a.write_reply == "spec" else "with 409"
+        print(f"  block-writes is ON: POST/PUT/PATCH/DELETE to portal hosts are recorded and answered locally {how}")
         if a.specs and not a.allow_write:
             proposed = propose_allow_list(a.specs)
             if proposed:

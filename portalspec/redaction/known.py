@@ -49,6 +49,8 @@ def escaped_forms(v: str) -> tuple[str, ...]:
 
 
 def _raw_forms(v: str) -> tuple[bytes, ...]:
+    if v.isascii() and v.isprintable() and '"' not in v and "\\" not in v:
+        return (v.encode(),)  # the common case: one form, ASCII
     return tuple(f.encode("utf-8", "surrogatepass") for f in escaped_forms(v))
 
 
@@ -140,8 +142,9 @@ class _AnchorIndex:
             bucket = self.anchors.get(head)
             if bucket is None:
                 continue
-            bucket[:] = [p for p in bucket if p[1] != owner]
-            if not bucket:
+            if len(bucket) > 1:
+                bucket[:] = [p for p in bucket if p[1] != owner]
+            if len(bucket) == 1 and bucket[0][1] == owner or not bucket:
                 del self.anchors[head]
                 self.stale += 1
         if self.stale > len(self.anchors) + 1024:
@@ -159,7 +162,7 @@ class _AnchorIndex:
             out.update(owner for raw, owner in self.short if raw in blob)
         if len(blob) < ANCHOR:
             return
-        hits = self._np.flatnonzero(self.bits[self._slots(blob, 1)])
+        hits = self.bits[self._slots(blob, 1)].nonzero()[0]
         anchors = self.anchors
         for pos in hits.tolist():
             bucket = anchors.get(blob[pos:pos + ANCHOR])
