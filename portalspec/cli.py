@@ -249,9 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", type=_csv, default=["md", "html", "json", "sarif"], metavar="FORMATS",
                     help="comma-separated: md,html,json,sarif (default all)")
     sp.add_argument("--fail-on", type=_csv, default=[], metavar="CATEGORIES",
-                    help="exit 1 when any of these has findings: undocumented,drift,blocked,ambiguous,errors")
+                    help="exit 1 when any of these has findings: undocumented,drift,blocked,ambiguous,errors,spec_errors")
     sp.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                     help="worker processes (default: 2 for captures over 48 MB when 2 cores are free, else 1)")
+    sp.add_argument("--flow-gap", type=float, default=60.0, metavar="SECONDS",
+                    help="an idle gap this long on a page ends a write flow (default 60)")
     sp.add_argument("--no-cache", action="store_true")
 
     sp = add("record", cmd_record, "Start mitmdump with the portalspec addon and record redacted fixtures.")

@@ -105,6 +105,32 @@ run().catch(e => { document.getElementById("out").textContent = "failed " + e; }
 </script></body></html>"""
 
 
+# A portal wizard: read the options, create, update with the created id, poll the status.
+WIZARD = """<!doctype html><html><head><title>assign a role</title></head><body><pre id="out">pending</pre>
+<script>
+const out = [];
+async function run() {
+  const h = {"Authorization": "Bearer __TOKEN__", "Accept": "application/json"};
+  let r = await fetch("/api/roleDefinitions", {headers: h});
+  const defs = await r.json();
+  out.push("options " + r.status);
+  r = await fetch("/api/roleAssignments", {method: "POST", headers: {...h, "Content-Type": "application/json"},
+                  body: JSON.stringify({principalId: "00000000-0000-4000-8000-000000000001",
+                                        roleDefinitionId: defs.value[0].id})});
+  const created = await r.json();
+  out.push("create " + r.status);
+  r = await fetch("/api/roleAssignments('" + created.id + "')", {method: "PATCH",
+                  headers: {...h, "Content-Type": "application/json"},
+                  body: JSON.stringify({justification: "Quarterly access review"})});
+  out.push("update " + r.status);
+  r = await fetch("/api/roleAssignments('" + created.id + "')/status", {headers: h});
+  out.push("status " + r.status);
+  document.getElementById("out").textContent = "done " + out.join("; ");
+}
+run().catch(e => { document.getElementById("out").textContent = "failed " + e + " after " + out.join("; "); });
+</script></body></html>"""
+
+
 class PortalServer:
     """A local upstream that behaves like a portal: cookie session, bearer token, JSON reads and writes, gzip."""
 
@@ -159,6 +185,12 @@ class PortalServer:
             for k, v in self.page_secrets.items():
                 page = page.replace(f"__{k.upper()}__", v)
             return 200, page.encode(), "text/html; charset=utf-8", {}
+        if p == "/wizard.html":
+            return 200, WIZARD.replace("__TOKEN__", self.page_secrets.get("token", "t")).encode(), "text/html; charset=utf-8", {}
+        if method == "GET" and p == "/api/roleDefinitions":
+            defs = [{"id": "62e90394-69f5-4237-9190-012177145e10", "displayName": "Global Administrator"},
+                    {"id": "f2ef992c-3afb-46b9-b7cf-a126ee74c451", "displayName": "Global Reader"}]
+            return 200, json.dumps({"value": defs}).encode(), "application/json", {}
         if p == "/favicon.ico":
             return 404, b"", "text/plain", {}
         if method == "GET" and p == "/api/users":

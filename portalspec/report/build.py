@@ -23,6 +23,8 @@ from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
 from ..shapes.paths import Shape, TemplateInferrer
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
+from ..urls import split_url
+from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of, step_of
 
 EXAMPLE_BODY_LIMIT = 4096
 
@@ -51,6 +53,13 @@ def example_of(entry: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
     post = req.get("postData") or {}
     content = resp.get("content") or {}
     req_json, resp_json = _body_value(post), _body_value(content)
+    synthetic = (entry.get("_portalspec") or {}).get("synthetic")
+    if synthetic:  # portalspec's own answer to a blocked write: not the API's
+        return {"ref": ref, "started": entry.get("startedDateTime"), "synthetic": synthetic,
+                "request": {"method": req.get("method"), "url": req.get("url"),
+                            "headers": {h["name"]: h["value"] for h in req.get("headers") or [] if isinstance(h, dict)},
+                            "body": req_json if req_json is not None else _trim(post.get("text"))},
+                "response": {"status": None, "mimeType": None, "body": None}}
     return {
         "ref": ref,
         "started": entry.get("startedDateTime"),
@@ -129,6 +138,7 @@ class Facts:
     inferrer: TemplateInferrer = field(default_factory=TemplateInferrer)
     warnings: list[str] = field(default_factory=list)
     notes: Counter[str] = field(default_factory=Counter)  # fixture notes by kind (truncated body, ...)
+    flows: FlowCollector = field(default_factory=FlowCollector)
 
 
 def _seen(obj: Any, started: str | None) -> None:
@@ -149,8 +159,10 @@ def _referer_page(entry: dict[str, Any]) -> str | None:
 class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
-    def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False) -> None:
-        self.facts = Facts(index=index, captures=captures)
+    def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
+                 flow_gap: float = DEFAULT_GAP_S) -> None:
+        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap))
+        self._t = 0.0  # the last call's time, for calls that have none
         self.checker = DriftChecker()
         self.infer_all = infer_all
 
@@ -193,6 +205,10 @@ class FactsBuilder:
         else:
             f.reasons[m.reason or "undocumented"] += 1
             self._undocumented(m, entry, ref, started, blocked, host)
+        t = epoch(started)
+        self._t = t if t is not None else self._t
+        netloc, path, query = split_url(m.url)
+        f.flows.add(page_of(entry), step_of(entry, m, netloc, path, query, self._t))
 
     def _stats(self, op: Operation) -> OpStats:
         st = self.facts.ops.get(op.key)
@@ -204,8 +220,10 @@ class FactsBuilder:
                     blocked: bool) -> None:
         st = self._stats(op)
         st.calls += 1
+        synthetic = bool((entry.get("_portalspec") or {}).get("synthetic"))
         status = int((entry.get("response") or {}).get("status") or 0)
-        st.statuses[status] += 1
+        if not synthetic:  # a synthetic answer is portalspec's, not evidence of the API
+            st.statuses[status] += 1
         st.blocked += blocked
         _seen(st, started)
         page = _referer_page(entry)
@@ -234,7 +252,7 @@ class FactsBuilder:
                 media_schema((op.request_body or {}).get("content"), "application/json")[0])):
             st.request = st.request or SchemaAccumulator()
             st.request.add(req_body)
-        resp_body = _body_value((entry.get("response") or {}).get("content"))
+        resp_body = None if synthetic else _body_value((entry.get("response") or {}).get("content"))
         if resp_body is not None and 200 <= status < 300:
             robj, _ = response_for(op, status)
             schema = media_schema((robj or {}).get("content"), "application/json")[0] if robj else None
@@ -256,9 +274,12 @@ def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], star
     req_body = _body_value((entry.get("request") or {}).get("postData"))
     if req_body is not None:
         shape.request.add(req_body)
-    status = int((entry.get("response") or {}).get("status") or 0)
-    shape.statuses[status] += 1
-    resp_body = _body_value((entry.get("response") or {}).get("content"))
+    if (entry.get("_portalspec") or {}).get("synthetic"):  # the request side is real; the answer was ours
+        status, resp_body = 0, None
+    else:
+        status = int((entry.get("response") or {}).get("status") or 0)
+        shape.statuses[status] += 1
+        resp_body = _body_value((entry.get("response") or {}).get("content"))
     if resp_body is not None and 200 <= status < 300:
         shape.response.add(resp_body)
     if shape.example is None:
@@ -282,5 +303,5 @@ def note_kind(note: str) -> str:
     return f"{where}: {what}" if what else where
 
 
-def build_facts(index: SpecIndex, captures: list[str]) -> Facts:
-    return FactsBuilder(index, captures).add_captures(captures)
+def build_facts(index: SpecIndex, captures: list[str], flow_gap: float = DEFAULT_GAP_S) -> Facts:
+    return FactsBuilder(index, captures, flow_gap=flow_gap).add_captures(captures)

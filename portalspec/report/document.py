@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
+from urllib.parse import unquote
 
 from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
+from ..writeflows.lineage import flow_dict
 from .build import Facts
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -76,6 +79,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
                 "documented": True, "calls": st.calls, "blocked": st.blocked > 0, "blocked_calls": st.blocked,
                 "request_example": ex["request"], "headers_profile": st.mutation_profile,
                 "response_status": ex["response"]["status"], "response_example": ex["response"]["body"],
+                "synthetic": ex.get("synthetic"),
             })
     for u in undocumented:
         if u["method"] in WRITE_METHODS and u["example"]:
@@ -85,6 +89,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
                 "documented": False, "calls": u["calls"], "blocked": u["blocked"] > 0, "blocked_calls": u["blocked"],
                 "request_example": ex["request"], "headers_profile": ex.get("profile"),
                 "response_status": ex["response"]["status"], "response_example": ex["response"]["body"],
+                "synthetic": ex.get("synthetic"),
             })
 
     coverage = []
@@ -98,6 +103,8 @@ def to_report(facts: Facts) -> dict[str, Any]:
             "never_seen": [f"{op.method} {op.path}" for op in s.operations if op.key not in seen_keys],
             "deprecated_called": [f"{op.method} {op.path}" for op in s.operations if op.deprecated and op.key in seen_keys],
         })
+
+    flows = _flows(facts, templates)
 
     kinds = Counter(d["kind"] for d in drift)
     severities = Counter(d["severity"] for d in drift)
@@ -122,10 +129,28 @@ def to_report(facts: Facts) -> dict[str, Any]:
         "last_call": facts.last,
         "warnings": facts.warnings[:100],
         "entry_notes": dict(facts.notes.most_common()),
+        "flows": len(flows),
         "spec_errors": sum(len(s.errors) for s in index.specs),
         "spec_paths_lost": sum(len(s.paths_lost) for s in index.specs),
     }
     specs = [{"spec": s.name, "title": s.title, "root": display_path(s.root), "operations": len(s.operations),
               "warnings": s.warnings, "errors": s.errors, "paths_lost": s.paths_lost} for s in index.specs]
     return {"summary": summary, "specs": specs, "operations": operations, "undocumented": undocumented,
-            "drift": drift, "mutations": mutations, "coverage": coverage}
+            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows}
+
+
+def _flows(facts: Facts, templates: list[Any]) -> list[dict[str, Any]]:
+    """The write flows, each step named by its operation or its undocumented template."""
+    by_hm: dict[tuple[str, str], list[tuple[re.Pattern[str], str]]] = {}
+    for t in templates:
+        rx = re.escape(t.template)
+        rx = re.sub(r"\\\{[^}]*\\\}", "[^/]+", rx)
+        by_hm.setdefault((t.host, t.method), []).append((re.compile(rx + "/?"), t.template))
+
+    def template_of(step: Any) -> str | None:
+        for rx, tpl in by_hm.get((step.host, step.method), ()):
+            if rx.fullmatch(unquote(step.path)):
+                return tpl
+        return None
+
+    return [flow_dict(seg, i + 1, template_of) for i, seg in enumerate(facts.flows.segments())]

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..fixtures.store import CaptureReader
 from ..specs.index import SpecIndex
+from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector
 from .build import Facts, FactsBuilder, _seen
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -64,11 +65,11 @@ def capture_bytes(captures: list[str]) -> int:
 _index: dict[str, SpecIndex] = {}
 
 
-def _worker(spec_paths: list[str], chunk: Chunk) -> Facts:
+def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float) -> Facts:
     key = "\0".join(spec_paths)
     if key not in _index:
         _index[key] = SpecIndex.load(spec_paths, freeze=True)
-    b = FactsBuilder(_index[key], [])
+    b = FactsBuilder(_index[key], [], flow_gap=flow_gap)
     b.add_range(chunk.capture, Path(chunk.shard), chunk.start, chunk.end, chunk.first_line)
     facts = b.facts
     facts.index = None  # type: ignore[assignment]
@@ -125,21 +126,22 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
             else:
                 bucket[skey] = shape
     total.inferrer.dropped += part.inferrer.dropped
+    total.flows.merge(part.flows)
 
 
 def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list[str], jobs: int,
-                         chunk_bytes: int | None = None) -> Facts:
+                         chunk_bytes: int | None = None, flow_gap: float = DEFAULT_GAP_S) -> Facts:
     from concurrent.futures import ProcessPoolExecutor
 
     from ..pool import worker_context
 
     chunks = plan_chunks(captures, chunk_bytes)
-    total = Facts(index=index, captures=captures)
+    total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap))
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
         it = iter(chunks)
         for chunk in it:  # bounded window, merged in order
-            pending.append(pool.submit(_worker, spec_paths, chunk))
+            pending.append(pool.submit(_worker, spec_paths, chunk, flow_gap))
             if len(pending) >= jobs * 2:
                 merge_into(total, pending.pop(0).result(), index)
         for fut in pending:

@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from .render_flows import FLOWS_SHOWN, svg
 
 
 def _pretty(v: Any) -> str:
@@ -27,5 +30,5 @@ def _anchor(s: str) -> str:
 
 def render_html(report: dict[str, Any]) -> str:
     env = Environment(loader=PackageLoader("portalspec.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    env.filters.update(pretty=_pretty, short=_short, anchor=_anchor)
-    return env.get_template("report.html.j2").render(r=report, s=report["summary"])
+    env.filters.update(pretty=_pretty, short=_short, anchor=_anchor, flow_svg=lambda f: Markup(svg(f)))
+    return env.get_template("report.html.j2").render(r=report, s=report["summary"], flows_shown=FLOWS_SHOWN)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .render_flows import FLOWS_SHOWN, mermaid
+
 
 def _cell(v: Any) -> str:
     s = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
@@ -101,7 +103,8 @@ def render_markdown(r: dict[str, Any]) -> str:
     for mu in r["mutations"]:
         name = mu["operationId"] or "undocumented"
         out += [f"### `{mu['method']} {mu['template']}` ({name})", "",
-                f"{mu['calls']} calls, response status {mu['response_status']}"
+                f"{mu['calls']} calls, " + (f"answered locally ({mu['synthetic']}: portalspec's answer, not the portal's)"
+                                            if mu.get("synthetic") else f"response status {mu['response_status']}")
                 + (f", blocked ({mu['blocked_calls']} calls never sent)" if mu["blocked"] else "") + ".", ""]
         prof = mu.get("headers_profile") or {}
         if prof:
@@ -113,6 +116,22 @@ def render_markdown(r: dict[str, Any]) -> str:
         if mu["response_example"] is not None:
             out += ["<details><summary>Response example (redacted)</summary>", "", _code(mu["response_example"]), "",
                     "</details>", ""]
+
+    flows = r.get("flows") or []
+    out += [f"## Write flows ({len(flows)})", ""]
+    if not flows:
+        out += ["None.", ""]
+    elif len(flows) > FLOWS_SHOWN:
+        out += [f"The first {FLOWS_SHOWN} of {len(flows)} are drawn; report.json holds them all.", ""]
+    for fl in flows[:FLOWS_SHOWN]:
+        out += [f"### {fl['id']}: {fl.get('writes', 0)} writes on `{_cell(fl['page'])}`", "",
+                f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
+                f"{len(fl['lineage'])} values traced to an earlier answer.", "", mermaid(fl), ""]
+        if fl["lineage"]:
+            out += ["| sent by | place | came from | place |", "| --- | --- | --- | --- |"]
+            out += [f"| step {lk['to']['step']} | {lk['to']['location']} `{_cell(lk['to']['pointer'])}` | step {lk['from']['step']} | "
+                    f"{lk['from']['location']} `{_cell(lk['from']['pointer'])}` |" for lk in fl["lineage"][:50]]
+            out += [""]
 
     out += ["## Coverage", "", "| spec | seen | operations | percent |", "| --- | --- | --- | --- |"]
     out += [f"| {c['spec']} | {c['seen']} | {c['operations']} | {c['percent']}% |" for c in r["coverage"]]

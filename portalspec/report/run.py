@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import PortalspecError
 from ..fixtures.store import remove_stale_temps, write_atomic
+from ..writeflows.collect import DEFAULT_GAP_S
 from .build import build_facts
 from .document import to_report
 
@@ -78,16 +79,17 @@ def run_report(a: argparse.Namespace) -> int:
     from .parallel import build_facts_parallel, default_jobs
 
     jobs = getattr(a, "jobs", None) or default_jobs(captures)
+    gap = float(getattr(a, "flow_gap", None) or DEFAULT_GAP_S)
     if jobs > 1:
-        facts = build_facts_parallel(index, list(a.specs), captures, jobs)
+        facts = build_facts_parallel(index, list(a.specs), captures, jobs, flow_gap=gap)
     else:
-        facts = build_facts(index, captures)
+        facts = build_facts(index, captures, flow_gap=gap)
     report = to_report(facts)
     written = write_report(report, Path(a.out), a.format, index=index)
     s = report["summary"]
     print(f"{s['calls']} calls: {s['matched']} matched, {s['undocumented']} undocumented "
           f"({s['undocumented_templates']} endpoints), {s['drift_findings']} drift findings, "
-          f"{s['blocked_writes']} blocked writes")
+          f"{s['blocked_writes']} blocked writes, {s['flows']} write flows")
     for kind, path in written.items():
         print(f"  {kind:8} {path}")
     failed = fail_categories(report, a.fail_on)

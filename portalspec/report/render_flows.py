@@ -1,0 +1,91 @@
+"""Write flows drawn: a Mermaid ``sequenceDiagram`` for Markdown, an inline SVG sequence for HTML.
+
+Both draw the same thing: the page on the left, the portal API on the right, one request arrow
+and one answer arrow per step (blocked writes answered by portalspec are marked), and the value
+lineage as notes (Mermaid) or as arrows from the answer that gave a value to the request that
+sent it back (SVG).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+FLOWS_SHOWN = 20  # the first flows are drawn; report.json holds them all
+_ROW = 34
+_TOP = 40
+
+
+def _label(step: dict[str, Any]) -> str:
+    name = step.get("template") or step["url"]
+    return f"{step['index']} {step['method']} {name}"
+
+
+def _answer(step: dict[str, Any]) -> str:
+    if step.get("synthetic"):
+        return f"{step['status']} synthetic ({step['synthetic']}), never sent"
+    return str(step["status"])
+
+
+def _link_text(link: dict[str, Any]) -> str:
+    f, t = link["from"], link["to"]
+    return f"step {t['step']} {t['location']} {t['pointer']} <- step {f['step']} {f['location']} {f['pointer']}"
+
+
+def _mermaid_text(s: str) -> str:
+    return s.replace(";", ",").replace("#", "No.").replace("\n", " ")[:160]
+
+
+def mermaid(flow: dict[str, Any]) -> str:
+    lines = ["```mermaid", "sequenceDiagram", "    participant Page", "    participant API as Portal API"]
+    links_to: dict[int, list[dict[str, Any]]] = {}
+    for link in flow["lineage"]:
+        links_to.setdefault(link["to"]["step"], []).append(link)
+    for step in flow["steps"]:
+        for link in links_to.get(step["index"], [])[:6]:
+            lines.append(f"    Note over Page,API: {_mermaid_text(_link_text(link))}")
+        role = step["role"] + (", blocked" if step["blocked"] else "")
+        lines.append(f"    Page->>API: {_mermaid_text(_label(step))} ({role})")
+        lines.append(f"    API-->>Page: {_mermaid_text(_answer(step))}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def svg(flow: dict[str, Any], width: int = 1100) -> str:
+    """The flow as a sequence: requests right, answers left, lineage arrows in the left margin."""
+    steps = flow["steps"]
+    page_x, api_x = 260, width - 140
+    height = _TOP + _ROW * 2 * len(steps) + 20
+    y_req = {s["index"]: _TOP + _ROW * 2 * i + 14 for i, s in enumerate(steps)}
+    y_ans = {k: v + _ROW for k, v in y_req.items()}
+    out = [f'<svg class="flow" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+           f'width="100%" role="img" aria-label="write flow {escape(flow["id"])}">',
+           '<defs><marker id="ah" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto">'
+           '<path d="M0,0 L8,4 L0,8 z" fill="currentColor"/></marker></defs>',
+           f'<text x="{page_x}" y="18" text-anchor="middle" class="lane">Page</text>',
+           f'<text x="{api_x}" y="18" text-anchor="middle" class="lane">Portal API</text>',
+           f'<line x1="{page_x}" y1="24" x2="{page_x}" y2="{height - 6}" class="life"/>',
+           f'<line x1="{api_x}" y1="24" x2="{api_x}" y2="{height - 6}" class="life"/>']
+    for s in steps:
+        y, ya = y_req[s["index"]], y_ans[s["index"]]
+        cls = f'req role-{s["role"]}' + (" blocked" if s["blocked"] else "")
+        label = _label(s)
+        label = label if len(label) <= 95 else label[:94] + "…"
+        out.append(f'<g class="step" data-step="{s["index"]}"><title>{escape(s["url"])}</title>'
+                   f'<line x1="{page_x}" y1="{y}" x2="{api_x}" y2="{y}" class="{cls}" marker-end="url(#ah)"/>'
+                   f'<text x="{page_x + 8}" y="{y - 5}" class="msg">{escape(label)} · {escape(s["role"])}'
+                   f'{" · blocked" if s["blocked"] else ""}</text>'
+                   f'<line x1="{api_x}" y1="{ya}" x2="{page_x}" y2="{ya}" class="ans{" synthetic" if s["synthetic"] else ""}" '
+                   f'marker-end="url(#ah)"/>'
+                   f'<text x="{api_x - 8}" y="{ya - 5}" text-anchor="end" class="msg">{escape(_answer(s))}</text></g>')
+    for n, link in enumerate(flow["lineage"][:40]):
+        y1, y2 = y_ans.get(link["from"]["step"]), y_req.get(link["to"]["step"])
+        if y1 is None or y2 is None:
+            continue
+        x = page_x - 12 - (n % 6) * 14
+        out.append(f'<g class="lineage"><title>{escape(_link_text(link))}</title>'
+                   f'<path d="M{page_x},{y1} C{x - 40},{y1} {x - 40},{y2} {page_x - 2},{y2}" class="link" marker-end="url(#ah)"/>'
+                   f'<text x="{x - 46}" y="{(y1 + y2) / 2 + 4}" text-anchor="end" class="linktext">'
+                   f'{escape(link["to"]["pointer"])} ← {escape(link["from"]["pointer"])}</text></g>')
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Write flows: calls grouped by page and time around their writes, with roles and value lineage."""
