@@ -18,6 +18,7 @@ import os
 import random
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
@@ -65,7 +66,7 @@ def _uuid(rng: random.Random) -> str:
 
 
 def _request_headers(url: str, origin: str, method: str, session: str, token: str, session_id: str,
-                     rng: random.Random, body: bool) -> list[dict[str, str]]:
+                     rng: random.Random, body: bool, page: str = "/") -> list[dict[str, str]]:
     parts = urlsplit(url)
     h = [
         (":authority", parts.netloc), (":method", method), (":path", parts.path + ("?" + parts.query if parts.query else "")),
@@ -77,7 +78,7 @@ def _request_headers(url: str, origin: str, method: str, session: str, token: st
     if body:
         h.append(("content-type", "application/json"))
     h += [
-        ("origin", origin), ("priority", "u=1, i"), ("referer", origin + "/"),
+        ("origin", origin), ("priority", "u=1, i"), ("referer", origin + page),
         ("sec-ch-ua", '"Chromium";v="131", "Not_A Brand";v="24"'), ("sec-ch-ua-mobile", "?0"),
         ("sec-ch-ua-platform", '"Linux"'), ("sec-fetch-dest", "empty"), ("sec-fetch-mode", "cors"),
         ("sec-fetch-site", "same-origin"), ("user-agent", UA),
@@ -121,9 +122,14 @@ def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False)
     session = base64.b64encode(rng.randbytes(48)).decode()
     token = _jwt(rng)
     session_id = _uuid(rng)
+    clock = datetime(2026, 11, 20, 10, 0, 0, tzinfo=timezone.utc)
     for i in range(n):
         p = prepared[i % len(prepared)]
         url = build_url(p.op, rng)
+        # A person's pace: a call every 0.2-3 s, now and then a pause that ends a write flow; the page is
+        # the portal area the operation belongs to.
+        clock += timedelta(seconds=rng.uniform(0.2, 3.0) if rng.random() > 0.02 else rng.uniform(61, 300))
+        page = "/" + next((s for s in p.op.path.split("/") if s and "{" not in s), "")
         if distinct:
             session = base64.b64encode(rng.randbytes(48)).decode()
             token = _jwt(rng)
@@ -134,7 +140,7 @@ def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False)
         has_body = p.request is not None and p.op.method in ("POST", "PUT", "PATCH")
         req: dict[str, Any] = {
             "method": p.op.method, "url": url, "httpVersion": "http/2.0",
-            "headers": _request_headers(url, origin, p.op.method, session, token, session_id, rng, has_body),
+            "headers": _request_headers(url, origin, p.op.method, session, token, session_id, rng, has_body, page),
             "queryString": [{"name": k, "value": v} for k, v in parse_qsl(parts.query)],
             "cookies": [{"name": "sccauth", "value": session, "path": "/", "domain": parts.hostname, "expires": "1969-12-31T23:59:59.000Z",
                          "httpOnly": True, "secure": True}],
@@ -154,7 +160,7 @@ def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False)
                          "redirectURL": "", "headersSize": -1, "bodySize": -1, "_transferSize": len(p.response) + 412,
                          "_error": None, "_fetchedViaServiceWorker": False},
             "serverIPAddress": "20.190.151.7",
-            "startedDateTime": f"2026-11-20T10:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:03d}Z",
+            "startedDateTime": clock.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "time": round(wait + 3.1, 3),
             "timings": {"blocked": 1.204, "dns": -1, "ssl": -1, "connect": -1, "send": 0.181, "wait": wait,
                         "receive": 1.713, "_blocked_queueing": 0.925, "_workerStart": -1, "_workerReady": -1,

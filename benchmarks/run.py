@@ -179,6 +179,17 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
             row[f"report_j{jobs}_s"] = round(wall, 2)
             row[f"report_j{jobs}_calls_per_s"] = round(n / wall)
             row[f"report_j{jobs}_peak_mb"] = round(rss, 1)
+        # What write flows and lineage cost: the same report without them, one job, runs alternating.
+        times: dict[str, float] = {"flows": row["report_j1_s"], "none": float("inf")}
+        for _ in range(2 if n <= 10_000 else 1):
+            for label, extra in (("none", ["--no-flows"]), ("flows", [])):
+                wall, _rss, r = child([PY, "-m", "portalspec.cli", "report", str(cap), "--specs", str(specs), "--out",
+                                       str(OUT / f"report-{n}-{label}"), "--format", "json,md,html", "--jobs", "1", *extra])
+                assert r.returncode == 0, r.stderr
+                times[label] = min(times[label], wall)
+        row["report_no_flows_j1_s"] = round(times["none"], 2)
+        row["flows_overhead"] = round(times["flows"] / times["none"] - 1, 3)
+        row["flows"] = json.loads((OUT / f"report-{n}-flows" / "report.json").read_text())["summary"]["flows"]
         rows.append(row)
         log(json.dumps(row))
     return rows
@@ -432,6 +443,10 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{r['import_j1_calls_per_s']:,} / {r['import_j2_calls_per_s']:,} | "
                          f"{r['import_j1_peak_mb']} / {r['import_j2_peak_mb']} | {r['report_j1_s']} / {r['report_j2_s']} | "
                          f"{r['report_j1_peak_mb']} / {r['report_j2_peak_mb']} |")
+        for r in rows:
+            if "flows_overhead" in r:
+                lines.append(f"| {r['calls']:,} | write flows: {r['flows']:,} | report without flows {r['report_no_flows_j1_s']} s "
+                             f"(1 job) | | flows and lineage add {r['flows_overhead'] * 100:.1f}% | | |")
     sec = results.get("secrets", [])
     if sec:
         lines += ["", "| calls | secrets | HAR MB | import s, 2 jobs | import MB/s, 2 jobs | distinct / shared |",

@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="worker processes (default: 2 for captures over 48 MB when 2 cores are free, else 1)")
     sp.add_argument("--flow-gap", type=float, default=60.0, metavar="SECONDS",
                     help="an idle gap this long on a page ends a write flow (default 60)")
+    sp.add_argument("--no-flows", action="store_true", help="do not group calls into write flows")
     sp.add_argument("--no-cache", action="store_true")
 
     sp = add("record", cmd_record, "Start mitmdump with the portalspec addon and record redacted fixtures.")

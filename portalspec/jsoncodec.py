@@ -33,5 +33,13 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "surrogatepass")
 
 
+def dumps_pretty(value: Any) -> bytes:
+    """Indented UTF-8 JSON, as ``json.dumps(indent=2, ensure_ascii=False, default=str)`` writes it."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str)
+    except TypeError:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
+
+
 def dumps_str(value: Any) -> str:
     return dumps(value).decode("utf-8", "surrogatepass")

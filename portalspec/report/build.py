@@ -160,8 +160,10 @@ class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
     def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
-                 flow_gap: float = DEFAULT_GAP_S) -> None:
-        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap))
+                 flow_gap: float | None = DEFAULT_GAP_S) -> None:
+        """``flow_gap=None``: no write flows (``report --no-flows``)."""
+        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S))
+        self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
         self.checker = DriftChecker()
         self.infer_all = infer_all
@@ -205,10 +207,11 @@ class FactsBuilder:
         else:
             f.reasons[m.reason or "undocumented"] += 1
             self._undocumented(m, entry, ref, started, blocked, host)
-        t = epoch(started)
-        self._t = t if t is not None else self._t
-        netloc, path, query = split_url(m.url)
-        f.flows.add(page_of(entry), step_of(entry, m, netloc, path, query, self._t))
+        if self.flows:
+            t = epoch(started)
+            self._t = t if t is not None else self._t
+            netloc, path, query = split_url(m.url)
+            f.flows.add(page_of(entry), step_of(entry, m, netloc, path, query, self._t))
 
     def _stats(self, op: Operation) -> OpStats:
         st = self.facts.ops.get(op.key)
@@ -303,5 +306,5 @@ def note_kind(note: str) -> str:
     return f"{where}: {what}" if what else where
 
 
-def build_facts(index: SpecIndex, captures: list[str], flow_gap: float = DEFAULT_GAP_S) -> Facts:
+def build_facts(index: SpecIndex, captures: list[str], flow_gap: float | None = DEFAULT_GAP_S) -> Facts:
     return FactsBuilder(index, captures, flow_gap=flow_gap).add_captures(captures)

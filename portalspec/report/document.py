@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
-from ..writeflows.lineage import flow_dict
+from ..writeflows.lineage import finish
 from .build import Facts
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -147,10 +147,10 @@ def _flows(facts: Facts, templates: list[Any]) -> list[dict[str, Any]]:
         rx = re.sub(r"\\\{[^}]*\\\}", "[^/]+", rx)
         by_hm.setdefault((t.host, t.method), []).append((re.compile(rx + "/?"), t.template))
 
-    def template_of(step: Any) -> str | None:
-        for rx, tpl in by_hm.get((step.host, step.method), ()):
-            if rx.fullmatch(unquote(step.path)):
+    def template_of(host: str, method: str, path: str) -> str | None:
+        for rx, tpl in by_hm.get((host, method), ()):
+            if rx.fullmatch(unquote(path)):
                 return tpl
         return None
 
-    return [flow_dict(seg, i + 1, template_of) for i, seg in enumerate(facts.flows.segments())]
+    return [finish(f, i + 1, template_of) for i, f in enumerate(facts.flows.flows())]

@@ -65,7 +65,7 @@ def capture_bytes(captures: list[str]) -> int:
 _index: dict[str, SpecIndex] = {}
 
 
-def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float) -> Facts:
+def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float | None) -> Facts:
     key = "\0".join(spec_paths)
     if key not in _index:
         _index[key] = SpecIndex.load(spec_paths, freeze=True)
@@ -130,13 +130,13 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
 
 
 def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list[str], jobs: int,
-                         chunk_bytes: int | None = None, flow_gap: float = DEFAULT_GAP_S) -> Facts:
+                         chunk_bytes: int | None = None, flow_gap: float | None = DEFAULT_GAP_S) -> Facts:
     from concurrent.futures import ProcessPoolExecutor
 
     from ..pool import worker_context
 
     chunks = plan_chunks(captures, chunk_bytes)
-    total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap))
+    total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S))
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
         it = iter(chunks)

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 FLOWS_SHOWN = 20  # the first flows are drawn; report.json holds them all
+STEPS_SHOWN = 60  # and their first steps
 _ROW = 34
 _TOP = 40
 
@@ -41,19 +42,21 @@ def mermaid(flow: dict[str, Any]) -> str:
     links_to: dict[int, list[dict[str, Any]]] = {}
     for link in flow["lineage"]:
         links_to.setdefault(link["to"]["step"], []).append(link)
-    for step in flow["steps"]:
+    for step in flow["steps"][:STEPS_SHOWN]:
         for link in links_to.get(step["index"], [])[:6]:
             lines.append(f"    Note over Page,API: {_mermaid_text(_link_text(link))}")
         role = step["role"] + (", blocked" if step["blocked"] else "")
         lines.append(f"    Page->>API: {_mermaid_text(_label(step))} ({role})")
         lines.append(f"    API-->>Page: {_mermaid_text(_answer(step))}")
+    if len(flow["steps"]) > STEPS_SHOWN:
+        lines.append(f"    Note over Page,API: {len(flow['steps']) - STEPS_SHOWN} more steps in report.json")
     lines.append("```")
     return "\n".join(lines)
 
 
 def svg(flow: dict[str, Any], width: int = 1100) -> str:
     """The flow as a sequence: requests right, answers left, lineage arrows in the left margin."""
-    steps = flow["steps"]
+    steps = flow["steps"][:STEPS_SHOWN]
     page_x, api_x = 260, width - 140
     height = _TOP + _ROW * 2 * len(steps) + 20
     y_req = {s["index"]: _TOP + _ROW * 2 * i + 14 for i, s in enumerate(steps)}

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import jsoncodec
 from ..errors import PortalspecError
 from ..fixtures.store import remove_stale_temps, write_atomic
 from ..writeflows.collect import DEFAULT_GAP_S
@@ -25,7 +26,7 @@ def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay:
     written: dict[str, Path] = {}
     if "json" in formats:
         written["json"] = out / "report.json"
-        write_atomic(written["json"], json.dumps(report, indent=2, ensure_ascii=False, default=str).encode() + b"\n", 0o644)
+        write_atomic(written["json"], jsoncodec.dumps_pretty(report) + b"\n", 0o644)
     if "md" in formats:
         from .render_md import render_markdown
 
@@ -79,7 +80,7 @@ def run_report(a: argparse.Namespace) -> int:
     from .parallel import build_facts_parallel, default_jobs
 
     jobs = getattr(a, "jobs", None) or default_jobs(captures)
-    gap = float(getattr(a, "flow_gap", None) or DEFAULT_GAP_S)
+    gap = None if getattr(a, "no_flows", False) else float(getattr(a, "flow_gap", None) or DEFAULT_GAP_S)
     if jobs > 1:
         facts = build_facts_parallel(index, list(a.specs), captures, jobs, flow_gap=gap)
     else:

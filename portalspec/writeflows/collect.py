@@ -16,20 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..specs.model import WRITE_METHODS
+from .lineage import compact
 
 DEFAULT_GAP_S = 60.0
 MAX_READS_BEFORE_WRITE = 50
 MAX_STEPS = 300
 BODY_KEPT = 16 * 1024
-_REQ_HEADERS_SKIPPED = frozenset({"accept", "accept-encoding", "accept-language", "user-agent", "referer", "origin",
-                                  "cookie", "authorization", "content-type", "content-length", "host", "connection",
-                                  "cache-control", "pragma", "priority", "te", "upgrade-insecure-requests",
-                                  "x-requested-with", "traceparent", "tracestate", "request-id", "baggage",
-                                  "x-ms-client-request-id", "client-request-id", "x-ms-correlation-id",
-                                  "x-correlation-id", "x-request-id"})
-_RESP_HEADERS_KEPT = frozenset({"etag", "location", "content-location", "operation-location", "azure-asyncoperation"})
-
-
 @dataclass
 class Step:
     """One call of a page, compact: what a flow shows and what lineage reads."""
@@ -48,18 +40,23 @@ class Step:
     blocked: bool
     synthetic: str | None
     params: dict[str, str]
-    req_headers: list[tuple[str, str]]
-    resp_headers: list[tuple[str, str]]
+    req_headers: Any  # the entry's header lists, read only if the step ends up in a flow
+    resp_headers: Any
     req_text: str | None
     resp_text: str | None
 
 
 @dataclass
 class Segment:
+    """A page's calls between idle gaps. Reads before the first write are trimmed to the last
+    ``MAX_READS_BEFORE_WRITE`` when the flow is read; while collecting, a range's first segment of a
+    page (``head``) keeps up to ``MAX_STEPS`` of them, since the range before may end with writes."""
+
     page: str
     steps: list[Step] = field(default_factory=list)
     writes: int = 0
     dropped: int = 0
+    head: bool = False
 
     @property
     def first_t(self) -> float:
@@ -70,13 +67,13 @@ class Segment:
         return self.steps[-1].t
 
     def append(self, step: Step) -> None:
-        if step.method in WRITE_METHODS:
-            self.writes += 1
-        elif not self.writes and len(self.steps) >= MAX_READS_BEFORE_WRITE:
+        write = step.method in WRITE_METHODS
+        if not write and not self.writes and len(self.steps) >= (MAX_STEPS if self.head else MAX_READS_BEFORE_WRITE):
             self.steps.pop(0)  # reads long before any write: the oldest go
-        if len(self.steps) >= MAX_STEPS:
+        elif len(self.steps) >= MAX_STEPS:
             self.dropped += 1
             return
+        self.writes += write
         self.steps.append(step)
 
     def join(self, later: "Segment") -> "Segment":
@@ -84,6 +81,10 @@ class Segment:
         for s in self.steps + later.steps:
             out.append(s)
         return out
+
+    def trimmed(self) -> list[Step]:
+        first = next((i for i, s in enumerate(self.steps) if s.method in WRITE_METHODS), len(self.steps))
+        return self.steps[max(0, first - MAX_READS_BEFORE_WRITE):]
 
 
 def epoch(started: Any) -> float | None:
@@ -118,18 +119,13 @@ def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str,
     req, resp = entry.get("request") or {}, entry.get("response") or {}
     ext = entry.get("_portalspec") or {}
     op = match.op
-    synthetic = ext.get("synthetic")
     return Step(
         t=t, started=str(entry.get("startedDateTime") or ""), method=str(req.get("method") or "GET").upper(),
         url=str(req.get("url") or ""), host=host, path=path, query=query,
         template=op.path if op is not None else None, operation_id=op.operation_id if op is not None else None,
         spec=op.spec if op is not None else None, status=int(resp.get("status") or 0), blocked=bool(ext.get("blocked")),
-        synthetic=synthetic, params=dict(match.params or {}),
-        req_headers=[(str(h.get("name")), str(h.get("value"))) for h in req.get("headers") or []
-                     if isinstance(h, dict) and str(h.get("name", "")).lower() not in _REQ_HEADERS_SKIPPED
-                     and not str(h.get("name", "")).lower().startswith(("sec-", ":"))],
-        resp_headers=[] if synthetic else [(str(h.get("name")).lower(), str(h.get("value"))) for h in resp.get("headers") or []
-                                           if isinstance(h, dict) and str(h.get("name", "")).lower() in _RESP_HEADERS_KEPT],
+        synthetic=ext.get("synthetic"), params=dict(match.params or {}),
+        req_headers=req.get("headers"), resp_headers=resp.get("headers"),
         req_text=_text(req.get("postData")), resp_text=_text(resp.get("content")),
     )
 
@@ -143,7 +139,7 @@ class FlowCollector:
     heads: dict[str, Segment] = field(default_factory=dict)
     head_closed: set[str] = field(default_factory=set)
     tails: dict[str, Segment] = field(default_factory=dict)
-    closed: list[Segment] = field(default_factory=list)
+    closed: list[dict[str, Any]] = field(default_factory=list)  # flows read and compacted (``lineage.compact``)
 
     def add(self, page: str, step: Step) -> None:
         tail = self.tails.get(page)
@@ -151,8 +147,8 @@ class FlowCollector:
             self._close(page, tail)
             tail = None
         if tail is None:
-            tail = self.tails[page] = Segment(page)
-            if page not in self.heads:
+            tail = self.tails[page] = Segment(page, head=page not in self.heads)
+            if tail.head:
                 self.heads[page] = tail
         tail.append(step)
 
@@ -161,7 +157,7 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)  # kept: the range before may end with the same page
         elif seg.writes:
-            self.closed.append(seg)
+            self.closed.append(compact(seg))
 
     def merge(self, later: "FlowCollector") -> None:
         """Fold the collector of the next byte range into this one."""
@@ -190,7 +186,7 @@ class FlowCollector:
                     self.heads[page] = head
                     self.head_closed.add(page)
                 elif head.writes:
-                    self.closed.append(head)
+                    self.closed.append(compact(head))
             if later_tail is not None:
                 self.tails[page] = later_tail
 
@@ -198,15 +194,15 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)
         elif seg.writes:
-            self.closed.append(seg)
+            self.closed.append(compact(seg))
 
-    def segments(self) -> list[Segment]:
-        """Every segment with a write, heads and open tails included, in time order."""
+    def flows(self) -> list[dict[str, Any]]:
+        """Every flow, heads and open tails included, compacted, in time order."""
         out = list(self.closed)
-        seen = {id(s) for s in out}
+        seen: set[int] = set()
         for seg in list(self.heads.values()) + list(self.tails.values()):
             if seg.writes and id(seg) not in seen:
-                out.append(seg)
+                out.append(compact(seg))
                 seen.add(id(seg))
-        out.sort(key=lambda s: (s.first_t, s.page))
+        out.sort(key=lambda f: (f["t"], f["page"]))
         return out

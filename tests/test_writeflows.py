@@ -1,0 +1,137 @@
+"""Write flows: grouping by page and idle gaps (also across byte ranges merged in order), roles, lineage."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from portalspec.writeflows.collect import FlowCollector, Step
+from portalspec.writeflows.lineage import finish, linkable
+
+
+def _step(t: float, method: str, path: str, status: int = 200, resp: Any = None, req: Any = None,
+          params: dict[str, str] | None = None, headers: list[tuple[str, str]] | None = None,
+          resp_headers: list[tuple[str, str]] | None = None) -> Step:
+    return Step(t=t, started=f"t{t:08.1f}", method=method, url=f"https://p.example{path}", host="p.example", path=path,
+                query=path.split("?", 1)[1] if "?" in path else "", template=None, operation_id=None, spec=None,
+                status=status, blocked=False, synthetic=None, params=params or {},
+                req_headers=[{"name": k, "value": v} for k, v in headers or []],
+                resp_headers=[{"name": k, "value": v} for k, v in resp_headers or []], req_text=json.dumps(req) if req is not None else None,
+                resp_text=json.dumps(resp) if resp is not None else None)
+
+
+def _calls(seed: int, n: int = 400) -> list[tuple[str, Step]]:
+    rng = random.Random(seed)
+    t, out = 0.0, []
+    for i in range(n):
+        t += rng.choice([1, 2, 5, 30, 61, 200])
+        page = rng.choice(["/a", "/b", "/c"])
+        method = rng.choice(["GET"] * 5 + ["POST", "PATCH"])
+        out.append((page, _step(t, method, f"/api/x/{i}")))
+    return out
+
+
+def _segments(c: FlowCollector) -> list[tuple[str, list[str]]]:
+    return [(f["page"], [st["started"] for st in f["steps"]]) for f in c.flows()]
+
+
+def _flow(c: FlowCollector) -> dict[str, Any]:
+    [f] = c.flows()
+    return finish(f, 1, lambda host, method, path: None)
+
+
+def test_ranges_merged_in_order_find_the_flows_one_pass_finds() -> None:
+    for seed in range(8):
+        calls = _calls(seed)
+        whole = FlowCollector(60)
+        for page, step in calls:
+            whole.add(page, step)
+        expected = _segments(whole)
+        assert expected and all(len(steps) > 0 for _, steps in expected)
+        rng = random.Random(seed)
+        cuts = sorted(rng.sample(range(1, len(calls)), 6))
+        parts = []
+        for a, b in zip([0, *cuts], [*cuts, len(calls)]):
+            c = FlowCollector(60)
+            for page, step in calls[a:b]:
+                c.add(page, step)
+            parts.append(c)
+        total = FlowCollector(60)
+        for p in parts:
+            total.merge(p)
+        assert _segments(total) == expected
+
+
+def test_a_gap_cuts_a_flow_and_read_only_segments_are_no_flows() -> None:
+    c = FlowCollector(60)
+    c.add("/p", _step(0, "GET", "/api/a"))
+    c.add("/p", _step(10, "POST", "/api/b"))
+    c.add("/p", _step(100, "GET", "/api/c"))  # after the gap: a new segment, reads only
+    c.add("/q", _step(101, "GET", "/api/d"))
+    assert [[s["url"].split(".example")[1] for s in f["steps"]] for f in c.flows()] == [["/api/a", "/api/b"]]
+
+
+def test_roles_and_lineage() -> None:
+    steps = [
+        _step(0, "GET", "/api/roles", resp={"value": [{"id": "role-guid-0001", "name": "Reader", "enabled": True}]}),
+        _step(1, "POST", "/api/assignments", 201, req={"roleId": "role-guid-0001", "enabled": True, "note": "true"},
+              resp={"id": "assign-0042", "etag": "W/1"}, resp_headers=[("etag", "W/\"abcd1234\"")]),
+        _step(2, "PATCH", "/api/assignments/assign-0042", 200, req={"justification": "Quarterly"},
+              params={"assignmentId": "assign-0042"}, headers=[("If-Match", "W/\"abcd1234\"")]),
+        _step(3, "GET", "/api/assignments/assign-0042/status", 404, params={"assignmentId": "assign-0042"}),
+        _step(4, "POST", "/api/exports", 202, req={"kind": "csv"},
+              resp_headers=[("location", "https://p.example/api/exports/ops/77aa88bb")]),
+        _step(5, "GET", "/api/exports/ops/77aa88bb", 200),
+        _step(6, "GET", "/api/exports/ops/77aa88bb", 200),
+    ]
+    c = FlowCollector(60)
+    for s in steps:
+        c.add("/wizard", s)
+    flow = _flow(c)
+    assert [s["role"] for s in flow["steps"]] == ["read", "write", "write", "poll", "export", "poll", "poll"]
+    links = {(lk["from"]["step"], lk["from"]["location"], lk["from"]["pointer"], lk["to"]["step"], lk["to"]["location"],
+              lk["to"]["pointer"]) for lk in flow["lineage"]}
+    assert (1, "body", "/value/0/id", 2, "body", "/roleId") in links
+    assert (2, "body", "/id", 3, "path", "assignmentId") in links and (2, "body", "/id", 4, "path", "assignmentId") in links
+    assert (5, "header", "location", 6, "path", "segment 4") not in links  # a 202's Location makes polls, not lineage
+    assert (2, "header", "etag", 3, "header", "If-Match") in links
+    # booleans, short values and common words are not traced
+    assert not any(lk["to"]["pointer"] in ("/enabled", "/note") for lk in flow["lineage"])
+    assert linkable(True) is None and linkable("abc") is None and linkable("true") is None and linkable(999) is None
+    assert linkable("<redacted:token:0a1b2c3d>") == "<redacted:token:0a1b2c3d>" and linkable(123456) == "123456"
+
+
+def test_redacted_values_link_through_their_placeholders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same secret gets the same placeholder in a session, so lineage survives redaction."""
+    from portalspec.redaction.redactor import Redactor
+
+    r = Redactor()
+    token = "kD8sLq0Zx7Pm3Vb9Rt2Wy5Nc4Hj6Gf1Qa8Ew3Tz"
+    first = {"request": {"method": "GET", "url": "https://p.example/api/session", "headers": []},
+             "response": {"status": 200, "headers": [], "content": {"mimeType": "application/json",
+                                                                    "text": json.dumps({"sessionToken": token})}}}
+    second = {"request": {"method": "POST", "url": "https://p.example/api/act", "headers": [],
+                          "postData": {"mimeType": "application/json", "text": json.dumps({"sessionToken": token})}},
+              "response": {"status": 201, "headers": [], "content": {"mimeType": "application/json", "text": "{}"}}}
+    r.redact_entry(first)
+    r.redact_entry(second)
+    a = json.loads(first["response"]["content"]["text"])["sessionToken"]
+    b = json.loads(second["request"]["postData"]["text"])["sessionToken"]
+    assert a == b and a.startswith("<redacted:") and token not in a
+    c = FlowCollector(60)
+    c.add("/p", _step(0, "GET", "/api/session", resp={"sessionToken": a}))
+    c.add("/p", _step(1, "POST", "/api/act", 201, req={"sessionToken": b}))
+    flow = _flow(c)
+    assert flow["lineage"] == [{"from": {"step": 1, "location": "body", "pointer": "/sessionToken"},
+                                "to": {"step": 2, "location": "body", "pointer": "/sessionToken"}}]
+
+
+def test_memory_of_a_read_only_page_is_bounded() -> None:
+    from portalspec.writeflows import collect
+
+    c = FlowCollector(60)
+    for i in range(5000):
+        c.add("/dashboard", _step(i, "GET", f"/api/tiles/{i}"))
+    assert len(c.tails["/dashboard"].steps) <= collect.MAX_STEPS  # a first segment keeps more: a range before may end in writes
+    assert c.flows() == []
