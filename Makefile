@@ -6,7 +6,10 @@ PY    := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11; do \
             if $$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-.PHONY: demo test bench clean bytecode
+REDOCLY_VERSION := 2.25.3
+REDOCLY := .tools/redocly/node_modules/.bin/redocly
+
+.PHONY: demo test bench clean bytecode redocly
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found" >&2; exit 2; }
@@ -23,8 +26,16 @@ bytecode: $(VENV)/.installed
 demo: bytecode
 	$(VENV)/bin/portalspec demo
 
+# nodoc's CI linter, for the spec-update tests: installed here (ignored folder) where npm is, before the
+# tests run without a network. Without npm the tests that need it say so and skip.
+redocly:
+	@if [ ! -x $(REDOCLY) ] && command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix .tools/redocly --no-audit --no-fund --silent @redocly/cli@$(REDOCLY_VERSION) >/dev/null \
+	    || echo "could not install @redocly/cli: its tests will be skipped" >&2; \
+	fi
+
 # Proxy and browser tests need a loopback-only network namespace: pytest runs under `unshare -n`.
-test: bytecode
+test: bytecode redocly
 	@if unshare -n true 2>/dev/null; then \
 	  unshare -n sh -c 'ip link set lo up && exec $(PY) -m pytest -n auto -q'; \
 	else \

@@ -197,7 +197,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def cmd_update_spec(a: argparse.Namespace) -> int:
-    from .report.overlay import run_update_spec
+    from .specwrite.apply import run_update_spec
 
     return run_update_spec(a)
 

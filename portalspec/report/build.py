@@ -152,7 +152,8 @@ def _referer_page(entry: dict[str, Any]) -> str | None:
         if isinstance(h, dict) and str(h.get("name", "")).lower() == "referer":
             parts = urlsplit(str(h.get("value") or ""))
             page = parts.path + (f"#{parts.fragment}" if parts.fragment else "")
-            return page or "/"
+            # the full page URL, as nodoc's browsedPages give it (the query is left out)
+            return f"{parts.scheme}://{parts.netloc}{page or '/'}" if parts.netloc else page or "/"
     return None
 
 
@@ -269,11 +270,11 @@ class FactsBuilder:
         shape = self.facts.inferrer.add(host, m.method, path)
         if shape is None:
             return
-        _add_to_shape(shape, entry, ref, started, blocked, m.reason)
+        _add_to_shape(shape, entry, ref, started, blocked, m.reason, m.nearest)
 
 
 def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], started: str | None, blocked: bool,
-                  reason: str | None) -> None:
+                  reason: str | None, nearest: str | None = None) -> None:
     req_body = _body_value((entry.get("request") or {}).get("postData"))
     if req_body is not None:
         shape.request.add(req_body)
@@ -286,7 +287,7 @@ def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], star
     if resp_body is not None and 200 <= status < 300:
         shape.response.add(resp_body)
     if shape.example is None:
-        shape.example = {**example_of(entry, ref), "profile": header_profile(entry), "reason": reason}
+        shape.example = {**example_of(entry, ref), "profile": header_profile(entry), "reason": reason, "nearest": nearest}
     shape.blocked += blocked
     if started:
         shape.first_seen = min(filter(None, [shape.first_seen, started]))

@@ -59,6 +59,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
             "response_schema": sh.response.schema() if sh.response.count else None,
             "example": sh.example, "first_seen": sh.first_seen, "last_seen": sh.last_seen,
             "browsed_pages": sorted(sh.referers), "reason": (sh.example or {}).get("reason"),
+            "nearest": (sh.example or {}).get("nearest"),
         })
 
     drift = []

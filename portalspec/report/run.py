@@ -43,7 +43,7 @@ def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay:
         written["sarif"] = out / "report.sarif"
         write_atomic(written["sarif"], json.dumps(render_sarif(report), indent=2, default=str).encode() + b"\n", 0o644)
     if overlay:
-        from .overlay import build_overlay, dump_overlay
+        from ..specwrite.overlay import build_overlay, dump_overlay
 
         written["overlay"] = out / "spec-update.overlay.yaml"
         write_atomic(written["overlay"], dump_overlay(build_overlay(report, index)).encode(), 0o644)

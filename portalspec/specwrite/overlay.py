@@ -1,0 +1,249 @@
+"""Spec updates as OpenAPI Overlay 1.0 documents, in the spec repository's own layout and names.
+
+``spec-update.overlay.yaml`` is a YAML stream with one Overlay document per spec file it changes
+(``extends`` names that file). A new endpoint goes where its spec's maintainers would put it
+(``placement.py``: the sibling file of the surface it was seen on, with a ``$ref`` line in the root
+where the root's order puts it; a new method on a ``$ref``'d path into the referenced file), named
+in the spec's convention (``naming.py``), with nodoc's evidence extensions
+(``x-nodoc-live-capture`` and ``x-nodoc-operation-context.provenance``); observed properties land
+in the schema object that documents their parent, in whatever file a ``$ref`` leads to; new
+statuses in the operation's ``responses``. ``apply.py`` splices them into the files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import __version__
+from ..paths import display_path
+from ..specs.model import Server
+from .apply import AFTER
+from .locate import body_schema, jsonpath, operation_cursor, parent_object
+from .naming import operation_id, summary
+from .placement import PlacementPlanner
+
+_TYPES = {"string", "integer", "number", "boolean", "object", "array"}
+
+
+def _spec_for_host(report_specs: list[dict[str, Any]], index: Any, host: str, template: str) -> tuple[str, str] | None:
+    """(root file, path relative to the server base) of the spec whose server serves ``host``."""
+    if index is None:
+        return None
+    best: tuple[int, str, str] | None = None
+    for spec in index.specs:
+        servers: list[Server] = list(dict.fromkeys([*spec.servers, *(s for op in spec.operations for s in op.servers)]))
+        for srv in servers:
+            if srv.host_regex is None or srv.host_regex == "[^/]+" or not re.fullmatch(srv.host_regex, host.lower()):
+                continue
+            base = srv.base_path
+            if base and (template == base or template.startswith(base + "/")):
+                rel = template[len(base):] or "/"
+                cand = (len(base), spec.root, rel)
+            elif not base:
+                cand = (0, spec.root, template)
+            else:
+                continue
+            if best is None or cand[0] > best[0]:
+                best = cand
+    return (best[1], best[2]) if best else None
+
+
+def _params(u: dict[str, Any], template: str, renames: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    back = {v: k for k, v in renames.items()}
+    for name in re.findall(r"\{([^}]+)\}", template):
+        ev = u["params"].get(name) or u["params"].get(back.get(name, ""), {})
+        desc = "Observed in live capture"
+        if ev:
+            n = ev.get("distinct_values")
+            desc += f" ({ev.get('evidence')}, {n} distinct value{'' if n == 1 else 's'})"
+        out.append({"name": name, "in": "path", "required": True, "description": desc, "schema": {"type": "string"}})
+    return out
+
+
+def _rename(template: str, renames: dict[str, str]) -> str:
+    for old, new in renames.items():
+        template = template.replace("{" + old + "}", "{" + new + "}")
+    return template
+
+
+def _responses(u: dict[str, Any], neighbour: dict[str, Any] | None) -> dict[str, Any]:
+    """Observed statuses; shared responses reused as the neighbour references them."""
+    example = u.get("example") or {}
+    shared = (neighbour or {}).get("responses")
+    shared = shared if isinstance(shared, dict) else {}
+    out: dict[str, Any] = {}
+    for status in sorted(u["statuses"]):
+        if status == "0":
+            continue
+        if status.startswith("2"):
+            resp: dict[str, Any] = {"description": "OK" if status == "200" else "Observed in live capture"}
+            if u.get("response_schema"):
+                media: dict[str, Any] = {"schema": u["response_schema"]}
+                body = (example.get("response") or {}).get("body")
+                if body is not None and str((example.get("response") or {}).get("status")) == status:
+                    media["example"] = body
+                resp["content"] = {"application/json": media}
+            out[status] = resp
+        elif isinstance(shared.get(status), dict) and "$ref" in shared[status]:
+            out[status] = {"$ref": shared[status]["$ref"]}
+        else:
+            out[status] = {"description": "Observed in live capture"}
+    if not out:
+        why = ("Not observed: the write was intercepted and answered locally; it never reached the portal."
+               if u.get("blocked") else "Observed in live capture")
+        out["default"] = {"description": why}
+    return out
+
+
+def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """Per written (method, template): a sentence naming the reads before it and where its values came from."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for f in flows:
+        steps = f["steps"]
+        for s in steps:
+            if s["role"] not in ("write", "export") or not s["template"]:
+                continue
+            reads = list(dict.fromkeys(f"{p['method']} {p['template']}" for p in steps[: s["index"] - 1]
+                                       if p["role"] in ("read", "poll") and p["template"]))[-3:]
+            links = [lk for lk in f["lineage"] if lk["to"]["step"] == s["index"]][:3]
+            sentence = f"Seen after {', '.join(reads)}" if reads else "Seen as the first call of its page"
+            if links:
+                parts = []
+                for lk in links:
+                    src = steps[lk["from"]["step"] - 1]
+                    parts.append(f"{lk['to']['pointer']} from {src['method']} {src['template'] or src['url']} "
+                                 f"{lk['from']['pointer']}")
+                sentence += "; sends " + ", ".join(parts)
+            sentence += "."
+            key = (s["method"], s["template"])
+            if sentence not in out.setdefault(key, []) and len(out[key]) < 3:
+                out[key].append(sentence)
+    return out
+
+
+def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, Any]]:
+    """Overlay documents, one per spec file they change."""
+    if index is None:
+        from ..specs.index import SpecIndex
+
+        roots = [s["root"] for s in report["specs"] if Path(s["root"]).exists()]
+        index = SpecIndex.load(roots) if roots else None
+    actions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    planner = PlacementPlanner(report, index)
+    pending: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    workflows = _workflows(report.get("flows") or [])
+    for u in report["undocumented"]:
+        where = _spec_for_host(report["specs"], index, u["host"], u["template"])
+        if where is None:
+            continue
+        root, rel = where
+        spec = planner.spec(str(Path(root).resolve()))
+        if spec is None:
+            continue
+        place = spec.place(u, rel, u["host"])
+        if place is None:
+            continue
+        template = _rename(place.template, place.renames)
+        op: dict[str, Any] = {"summary": summary(u["method"], template),
+                              "operationId": operation_id(u["method"], template, place.neighbour_id, spec.taken,
+                                                          (place.tags or [None])[0])}
+        if place.tags:
+            op["tags"] = list(place.tags)
+        op["x-nodoc-live-capture"] = {"source": spec.source, "browsedPages": list(u.get("browsed_pages") or [])}
+        context: dict[str, Any] = {}
+        if place.surface:
+            context["surface"] = place.surface
+        sentences = workflows.get((u["method"], u["template"]))
+        if sentences and spec.uses_context:
+            context["workflows"] = sentences
+        elif sentences:
+            op["description"] = " ".join(sentences)
+        if place.header_profile:
+            context["headerProfile"] = place.header_profile
+        intercepted = bool(u.get("blocked")) and not any(s != "0" for s in u["statuses"])
+        context["provenance"] = [{"source": "intercepted-write-capture" if intercepted else "live-portal-capture",
+                                  "confidence": "high",
+                                  "notes": [f"{u['calls']} call{'' if u['calls'] == 1 else 's'} in portalspec's capture"
+                                            + (", blocked and answered locally" if u.get("blocked") else "")]}]
+        op["x-nodoc-operation-context"] = context
+        params = _params(u, template, place.renames)
+        if params:
+            op["parameters"] = params
+        example = u.get("example") or {}
+        if u.get("request_schema"):
+            media: dict[str, Any] = {"schema": u["request_schema"]}
+            body = (example.get("request") or {}).get("body")
+            if body is not None:
+                media["example"] = body
+            op["requestBody"] = {"content": {"application/json": media}}
+        op["responses"] = _responses(u, place.neighbour_node)
+        for file, target, update, after in place.writes(u["method"].lower(), op, template):
+            key = (file, target, next(iter(update)) if len(update) == 1 and target.endswith("['paths']") else None)
+            if key in pending:  # another method of the same new path: one path item
+                merged = pending[key]["update"]
+                for k, v in update.items():
+                    if isinstance(merged.get(k), dict) and "$ref" not in merged[k]:
+                        merged[k].update(v)
+                    else:
+                        merged.setdefault(k, v)
+                continue
+            pending[key] = {"target": target, "description": "undocumented endpoint seen in live capture",
+                            "update": update, **({AFTER: after} if after else {})}
+            actions[file].append(pending[key])
+    props: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+    statuses: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+    for d in report["drift"]:
+        if not d.get("source_file") or not d.get("source_pointer"):
+            continue
+        op = operation_cursor(d["source_file"], d["source_pointer"])
+        if op is None:
+            continue
+        if d["kind"] == "undocumented_status" and d["status"] is not None:
+            target = op.child("responses")
+            if target is not None:
+                statuses[(target.file, jsonpath(target.tokens))][str(d["status"])] = {
+                    "description": "Observed in live capture"}
+        elif d["kind"] == "undocumented_property" and d["location"] in ("request", "response"):
+            schema = body_schema(op, d["location"], d["status"])
+            found = parent_object(schema, d["pointer"]) if schema else None
+            if found is None:
+                continue
+            owner, name = found
+            observed = d["observed"] if d["observed"] in _TYPES else None
+            prop: dict[str, Any] = {"type": observed} if observed else {}
+            if d["observed"] == "null":
+                prop = {"nullable": True}
+            prop["description"] = "Observed in live capture"
+            has_props = isinstance(owner.node, dict) and isinstance(owner.node.get("properties"), dict)
+            tokens = [*owner.tokens, "properties"] if has_props else owner.tokens
+            key = (owner.file, jsonpath(tokens))
+            if has_props:
+                props[key][name] = prop
+            else:
+                props[key].setdefault("properties", {})[name] = prop
+    for (file, target), update in props.items():
+        actions[file].append({"target": target, "description": "properties observed in live capture", "update": update})
+    for (file, target), update in statuses.items():
+        actions[file].append({"target": target, "description": "statuses observed in live capture", "update": update})
+    merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for file, acts in actions.items():
+        merged[str(Path(file).resolve())] += acts
+    actions = merged
+    docs = []
+    for file in sorted(actions):
+        docs.append({"overlay": "1.0.0",
+                     "info": {"title": f"portalspec spec update for {Path(file).name}", "version": __version__},
+                     "extends": display_path(file), "actions": actions[file]})
+    return docs
+
+
+def dump_overlay(docs: list[dict[str, Any]]) -> str:
+    if not docs:
+        return "# portalspec: no spec updates proposed\n"
+    return yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, width=4096)
