@@ -285,7 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("update-spec", cmd_update_spec, "Apply a report's spec-update overlay to the spec files.")
     sp.add_argument("overlay", metavar="OVERLAY.yaml")
     sp.add_argument("--specs", action="append", default=[], required=True, metavar="DIR")
-    sp.add_argument("--in-place", action="store_true", help="edit the spec files (round-trip YAML)")
+    sp.add_argument("--in-place", action="store_true",
+                    help="edit the spec files (new lines spliced in; without it the unified diff is printed)")
+    sp.add_argument("--new-specs", metavar="DIR",
+                    help="also write new spec folders (DIR/nodoc-NAME/specification/openapi.yml) for hosts no spec "
+                         "serves, from the report.json beside the overlay")
+    sp.add_argument("--no-validate", action="store_true", help="skip the openapi-core spec validation before writing")
 
     sp = add("demo", cmd_demo, "Run the main job on the bundled demo spec and capture.")
     sp.add_argument("--root", default=".", help="project root holding specs/demo and captures/demo")

@@ -139,6 +139,8 @@ class Facts:
     warnings: list[str] = field(default_factory=list)
     notes: Counter[str] = field(default_factory=Counter)  # fixture notes by kind (truncated body, ...)
     flows: FlowCollector = field(default_factory=FlowCollector)
+    spec_calls: Counter[str] = field(default_factory=Counter)  # documented calls per spec
+    spec_headers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (spec, header) -> calls that sent it
 
 
 def _seen(obj: Any, started: str | None) -> None:
@@ -224,6 +226,12 @@ class FactsBuilder:
                     blocked: bool) -> None:
         st = self._stats(op)
         st.calls += 1
+        f = self.facts
+        f.spec_calls[op.spec] += 1
+        for name in {str(h.get("name", "")).lower() for h in (entry.get("request") or {}).get("headers") or []
+                     if isinstance(h, dict)}:
+            if name not in STANDARD_HEADERS and not name.startswith(("sec-", ":")) and name not in op.known_headers:
+                f.spec_headers[(op.spec, name)] += 1
         synthetic = bool((entry.get("_portalspec") or {}).get("synthetic"))
         status = int((entry.get("response") or {}).get("status") or 0)
         if not synthetic:  # a synthetic answer is portalspec's, not evidence of the API

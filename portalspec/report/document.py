@@ -20,11 +20,28 @@ def _op_id(spec: str, method: str, path: str) -> str:
     return f"{spec}:{method}:{path}"
 
 
+SESSION_SHARE = 0.9  # a header sent on this share of a spec's calls belongs to the session, not to an operation
+SESSION_MIN_CALLS = 3
+
+
+def session_headers(facts: Facts) -> list[dict[str, Any]]:
+    """Headers sent on (nearly) every call to a spec: one finding per spec, not one per operation."""
+    out = []
+    for (spec, name), n in sorted(facts.spec_headers.items()):
+        total = facts.spec_calls.get(spec, 0)
+        if total >= SESSION_MIN_CALLS and n >= SESSION_SHARE * total:
+            out.append({"spec": spec, "header": name, "calls": n, "of": total})
+    return out
+
+
 def to_report(facts: Facts) -> dict[str, Any]:
     index = facts.index
     templates = facts.inferrer.templates()
     total_ops = sum(len(s.operations) for s in index.specs)
-    findings = sorted(facts.findings.values(),
+    session = session_headers(facts)
+    plumbing = {(h["spec"], h["header"]) for h in session}
+    findings = sorted((a for a in facts.findings.values()
+                       if not (a.kind == "undocumented_parameter" and a.location == "header" and (a.spec, a.pointer) in plumbing)),
                       key=lambda a: (a.spec, a.path, a.method, SEVERITY_ORDER.get(a.severity, 3), -a.calls, a.pointer, a.kind))
     by_op_calls = {k: st.calls for k, st in facts.ops.items()}
     findings.sort(key=lambda a: (-by_op_calls.get(f"{a.spec} {a.method} {a.path}", 0), a.spec, a.path, a.method,
@@ -131,13 +148,14 @@ def to_report(facts: Facts) -> dict[str, Any]:
         "warnings": facts.warnings[:100],
         "entry_notes": dict(facts.notes.most_common()),
         "flows": len(flows),
+        "session_headers": len(session),
         "spec_errors": sum(len(s.errors) for s in index.specs),
         "spec_paths_lost": sum(len(s.paths_lost) for s in index.specs),
     }
     specs = [{"spec": s.name, "title": s.title, "root": display_path(s.root), "operations": len(s.operations),
               "warnings": s.warnings, "errors": s.errors, "paths_lost": s.paths_lost} for s in index.specs]
     return {"summary": summary, "specs": specs, "operations": operations, "undocumented": undocumented,
-            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows}
+            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "session_headers": session}
 
 
 def _flows(facts: Facts, templates: list[Any]) -> list[dict[str, Any]]:

@@ -127,6 +127,8 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
                 bucket[skey] = shape
     total.inferrer.dropped += part.inferrer.dropped
     total.flows.merge(part.flows)
+    total.spec_calls.update(part.spec_calls)
+    total.spec_headers.update(part.spec_headers)
 
 
 def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list[str], jobs: int,

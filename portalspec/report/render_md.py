@@ -117,6 +117,12 @@ def render_markdown(r: dict[str, Any]) -> str:
             out += ["<details><summary>Response example (redacted)</summary>", "", _code(mu["response_example"]), "",
                     "</details>", ""]
 
+    session = r.get("session_headers") or []
+    if session:
+        out += ["## Session headers", "", "Sent on (nearly) every call to a spec: the session's headers, one finding per spec.", "",
+                "| spec | header | calls | of |", "| --- | --- | --- | --- |"]
+        out += [f"| {h['spec']} | `{_cell(h['header'])}` | {h['calls']} | {h['of']} |" for h in session]
+        out += [""]
     flows = r.get("flows") or []
     out += [f"## Write flows ({len(flows)})", ""]
     if not flows:

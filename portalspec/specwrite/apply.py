@@ -246,9 +246,26 @@ def load_overlay(path: Path) -> list[dict[str, Any]]:
     return docs
 
 
+def _new_specs(a: argparse.Namespace) -> dict[Path, str]:
+    """The new family specs ``--new-specs DIR`` asks for, from the report next to the overlay."""
+    import json
+
+    from .families import new_family_specs
+
+    report_file = Path(a.overlay).parent / "report.json"
+    try:
+        report = json.loads(report_file.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise PortalspecError(f"--new-specs reads the report.json beside the overlay ({e})", str(report_file)) from None
+    from ..specs.index import SpecIndex
+
+    return new_family_specs(report, Path(a.new_specs), SpecIndex.load(a.specs))
+
+
 def run_update_spec(a: argparse.Namespace) -> int:
     from ..specs.loader import find_roots
 
+    new_specs = _new_specs(a) if getattr(a, "new_specs", None) else {}
     docs = load_overlay(Path(a.overlay))
     spec_roots = [Path(s).resolve() for s in a.specs]
     for d in docs:
@@ -259,7 +276,8 @@ def run_update_spec(a: argparse.Namespace) -> int:
     if not a.in_place:
         changes = planned_texts(docs)
         problems = check(changes, roots) if not getattr(a, "no_validate", False) else []
-        sys.stdout.write(unified_diff(changes) or "# no changes: the specs hold everything the overlay adds\n")
+        sys.stdout.write(unified_diff({**changes, **{f: ("", t) for f, t in new_specs.items()}})
+                         or "# no changes: the specs hold everything the overlay adds\n")
         for p in problems:
             print(f"refused: {p}", file=sys.stderr)
         print("(dry run: pass --in-place to edit the files)", file=sys.stderr)
@@ -267,4 +285,10 @@ def run_update_spec(a: argparse.Namespace) -> int:
     added = apply_overlay_in_place(docs, None if getattr(a, "no_validate", False) else roots)
     for file, n in added.items():
         print(f"{file}: {n} lines added")
+    for file, text in new_specs.items():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".portalspec.tmp")
+        tmp.write_text(text, "utf-8")
+        tmp.replace(file)
+        print(f"{file}: new spec, {text.count(chr(10))} lines")
     return 0

@@ -127,6 +127,62 @@ def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
     return out
 
 
+def new_operation(u: dict[str, Any], template: str, renames: dict[str, str], taken: set[str], source: str,
+                  neighbour_id: str | None, tags: list[str], surface: str | None, header_profile: str | None,
+                  sentences: list[str] | None, uses_context: bool, neighbour_node: dict[str, Any] | None) -> dict[str, Any]:
+    """One new operation from an undocumented endpoint, in nodoc's shapes."""
+    op: dict[str, Any] = {"summary": summary(u["method"], template),
+                          "operationId": operation_id(u["method"], template, neighbour_id, taken, (tags or [None])[0])}
+    if tags:
+        op["tags"] = list(tags)
+    op["x-nodoc-live-capture"] = {"source": source, "browsedPages": list(u.get("browsed_pages") or [])}
+    context: dict[str, Any] = {}
+    if surface:
+        context["surface"] = surface
+    if sentences and uses_context:
+        context["workflows"] = sentences
+    elif sentences:
+        op["description"] = " ".join(sentences)
+    if header_profile:
+        context["headerProfile"] = header_profile
+    intercepted = bool(u.get("blocked")) and not any(s != "0" for s in u["statuses"])
+    context["provenance"] = [{"source": "intercepted-write-capture" if intercepted else "live-portal-capture",
+                              "confidence": "high",
+                              "notes": [f"{u['calls']} call{'' if u['calls'] == 1 else 's'} in portalspec's capture"
+                                        + (", blocked and answered locally" if u.get("blocked") else "")]}]
+    op["x-nodoc-operation-context"] = context
+    params = _params(u, template, renames)
+    if params:
+        op["parameters"] = params
+    example = u.get("example") or {}
+    if u.get("request_schema"):
+        media: dict[str, Any] = {"schema": u["request_schema"]}
+        body = (example.get("request") or {}).get("body")
+        if body is not None:
+            media["example"] = body
+        op["requestBody"] = {"content": {"application/json": media}}
+    op["responses"] = _responses(u, neighbour_node)
+    return op
+
+
+def _header_profiles(report: dict[str, Any], planner: PlacementPlanner, index: Any,
+                     actions: dict[str, list[dict[str, Any]]]) -> None:
+    """Session headers go where a spec declares its header profiles (root ``x-nodoc-headerProfiles``)."""
+    by_spec: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for h in report.get("session_headers") or []:
+        by_spec[h["spec"]].append(h)
+    for name, headers in by_spec.items():
+        spec = next((s for s in index.specs if s.name == name), None) if index else None
+        plan = planner.spec(str(Path(spec.root).resolve())) if spec else None
+        if plan is None or not plan.profiles:
+            continue
+        profile = {"description": "Headers the portal sent on (nearly) every call in live capture.",
+                   "observedHeaders": [{"name": h["header"], "description": f"Sent on {h['calls']} of {h['of']} calls."}
+                                       for h in headers]}
+        actions[plan.root].append({"target": "$['x-nodoc-headerProfiles']", "description": "session headers seen in live capture",
+                                   "update": {f"{name}-live-session": profile}})
+
+
 def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, Any]]:
     """Overlay documents, one per spec file they change."""
     if index is None:
@@ -150,39 +206,9 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
         if place is None:
             continue
         template = _rename(place.template, place.renames)
-        op: dict[str, Any] = {"summary": summary(u["method"], template),
-                              "operationId": operation_id(u["method"], template, place.neighbour_id, spec.taken,
-                                                          (place.tags or [None])[0])}
-        if place.tags:
-            op["tags"] = list(place.tags)
-        op["x-nodoc-live-capture"] = {"source": spec.source, "browsedPages": list(u.get("browsed_pages") or [])}
-        context: dict[str, Any] = {}
-        if place.surface:
-            context["surface"] = place.surface
-        sentences = workflows.get((u["method"], u["template"]))
-        if sentences and spec.uses_context:
-            context["workflows"] = sentences
-        elif sentences:
-            op["description"] = " ".join(sentences)
-        if place.header_profile:
-            context["headerProfile"] = place.header_profile
-        intercepted = bool(u.get("blocked")) and not any(s != "0" for s in u["statuses"])
-        context["provenance"] = [{"source": "intercepted-write-capture" if intercepted else "live-portal-capture",
-                                  "confidence": "high",
-                                  "notes": [f"{u['calls']} call{'' if u['calls'] == 1 else 's'} in portalspec's capture"
-                                            + (", blocked and answered locally" if u.get("blocked") else "")]}]
-        op["x-nodoc-operation-context"] = context
-        params = _params(u, template, place.renames)
-        if params:
-            op["parameters"] = params
-        example = u.get("example") or {}
-        if u.get("request_schema"):
-            media: dict[str, Any] = {"schema": u["request_schema"]}
-            body = (example.get("request") or {}).get("body")
-            if body is not None:
-                media["example"] = body
-            op["requestBody"] = {"content": {"application/json": media}}
-        op["responses"] = _responses(u, place.neighbour_node)
+        op = new_operation(u, template, place.renames, spec.taken, spec.source, place.neighbour_id, place.tags,
+                           place.surface, place.header_profile, workflows.get((u["method"], u["template"])),
+                           spec.uses_context, place.neighbour_node)
         for file, target, update, after in place.writes(u["method"].lower(), op, template):
             key = (file, target, next(iter(update)) if len(update) == 1 and target.endswith("['paths']") else None)
             if key in pending:  # another method of the same new path: one path item
@@ -196,6 +222,7 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
             pending[key] = {"target": target, "description": "undocumented endpoint seen in live capture",
                             "update": update, **({AFTER: after} if after else {})}
             actions[file].append(pending[key])
+    _header_profiles(report, planner, index, actions)
     props: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     statuses: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     for d in report["drift"]:
