@@ -210,11 +210,14 @@ def check(changes: dict[Path, tuple[str, str]], roots: list[Path]) -> list[str]:
 
 
 def unified_diff(changes: dict[Path, tuple[str, str]]) -> str:
+    from ..paths import display_path
+
     out = []
     for f, (old, new) in changes.items():
         if old != new:
+            name = display_path(str(f)).lstrip("/")
             out += difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                        f"a/{f}", f"b/{f}")
+                                        f"a/{name}", f"b/{name}")
     return "".join(out)
 
 

@@ -104,7 +104,7 @@ class SpecPlan:
             self.pages[op.key] = {_page_key(p) for p in seen}
         sources = Counter(str(n["x-nodoc-live-capture"]["source"]) for n in self.nodes.values()
                           if isinstance(n.get("x-nodoc-live-capture"), dict) and n["x-nodoc-live-capture"].get("source"))
-        self.source = sources.most_common(1)[0][0] if sources else f"live capture of the {spec.title}"
+        self.source = sources.most_common(1)[0][0] if sources else f"{spec.title} portal"
         self.uses_context = any("x-nodoc-operation-context" in n for n in self.nodes.values())
         profiles = doc.get("x-nodoc-headerProfiles")
         self.profiles = set(profiles) if isinstance(profiles, dict) else set()
