@@ -37,6 +37,15 @@ class Segment:
         return exact, {n: v for n, v in zip(self.names, m.groups())}
 
 
+def _literal_part(text: str) -> str:
+    """A literal piece of a mixed segment as a regex; inside OData parentheses, ``=`` and ``,`` may
+    have spaces around them (``roles(roleid = 42)``)."""
+    out = re.escape(text)
+    if "(" in text or "=" in text or "," in text:
+        out = out.replace("=", r"\s*=\s*").replace(",", r"\s*,\s*")
+    return out
+
+
 def compile_segment(raw: str) -> Segment:
     names = tuple(m.group(1) for m in _VAR.finditer(raw))
     if not names:
@@ -46,11 +55,12 @@ def compile_segment(raw: str) -> Segment:
         return Segment(PARAM, raw, raw.casefold(), names)
     parts, pos = [], 0
     for m in _VAR.finditer(raw):
-        parts.append(re.escape(unquote(raw[pos : m.start()])))
+        parts.append(_literal_part(unquote(raw[pos : m.start()])))
         parts.append("(.+?)")
         pos = m.end()
-    parts.append(re.escape(unquote(raw[pos:])))
-    pattern = "".join(parts)
+    parts.append(_literal_part(unquote(raw[pos:])))
+    # OData forms: a key's quotes may be left off (``Id='{id}'`` fits ``Id=42``), spaces around ``=`` and ``,``
+    pattern = "".join(parts).replace("'(.+?)'", "'?(.+?)'?")
     return Segment(MIXED, raw, raw.casefold(), names, re.compile(pattern, re.S), re.compile(pattern, re.S | re.I))
 
 

@@ -15,10 +15,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from ..redaction.detectors import EMAIL_RE, GUID_RE
+from ..redaction.detectors import EMAIL_RE, GUID_RE, reads_as_words
+from ..redaction.wordlike import is_identifier
 from .infer import SchemaAccumulator
 
 _ODATA = re.compile(r"^([A-Za-z_][\w.]*)\((.+)\)$")
+_ODATA_PAIR = re.compile(r"""\s*([A-Za-z_]\w*)\s*=\s*('(?:[^']|'')*'|[^,']*?)\s*(?:,|$)""")
+
+
+def _odata_keys(inner: str) -> list[tuple[str, str, bool]] | None:
+    """``k1=v1, k2='v2'`` as ``[(key, value, quoted)]``; None when it is not a list of key=value pairs."""
+    if "=" not in inner:
+        return None
+    out, pos = [], 0
+    while pos < len(inner):
+        m = _ODATA_PAIR.match(inner, pos)
+        if m is None or m.end() == pos:
+            return None
+        v = m.group(2)
+        quoted = len(v) >= 2 and v[0] == v[-1] == "'"
+        out.append((m.group(1), v[1:-1] if quoted else v, quoted))
+        pos = m.end()
+    return out or None
 _CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("placeholder", re.compile(r"<redacted:[a-z-]+:[0-9a-f]{8}>")),
     ("guid", re.compile(GUID_RE.pattern.replace(r"\b", ""))),
@@ -35,10 +53,19 @@ MAX_EXAMPLES = 3
 MAX_DISTINCT = 256
 
 
-def classify(seg: str) -> str | None:
-    """The id class of a path segment, or None for a literal."""
+def classify(seg: str, literals: frozenset[str] = frozenset()) -> str | None:
+    """The id class of a path segment, or None for a literal.
+
+    On one value a segment is a parameter only when its shape says id. Any alphanumeric word is
+    valid base64 text, so a base64-like value that the identifier grammar reads as words
+    (``o365activationusercounts``, ``secureScoreSecurityInitiativesV2``) is a literal, and so is
+    any value that is a literal segment of the loaded specs."""
+    if seg.lower() in literals:
+        return None
     for name, rx in _CLASSES:
         if rx.fullmatch(seg):
+            if name == "base64" and is_identifier(seg):
+                return None
             return name
     return None
 
@@ -47,11 +74,14 @@ def _signature(v: str) -> str:
     return re.sub(r"(.)\1+", r"\1", re.sub(r"\d", "9", re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", v))))
 
 
-def _alike(values: set[str]) -> bool:
-    if any(v.isalpha() for v in values):
-        return False  # words are API vocabulary (me, beta, settings), not ids
+def _alike(values: set[str], literals: frozenset[str] = frozenset()) -> bool:
+    """Whether values at one position are ids of one kind: none reads as words (``me``, ``beta``,
+    ``settings`` are API vocabulary) or is a literal of the specs, and they share a shape or all
+    look random (``frr7udjlsz``, ``fulwgtsdey``: not words)."""
+    if any(v.lower() in literals or (reads_as_words(v) and not any(c.isdigit() for c in v)) for v in values):
+        return False
     sigs = {_signature(v) for v in values}
-    return len(sigs) == 1 or all(any(c.isdigit() for c in v) for v in values)
+    return len(sigs) == 1 or all(any(c.isdigit() for c in v) or not is_identifier(v) for v in values)
 
 
 def singular_id(word: str) -> str:
@@ -125,10 +155,20 @@ class Shape:
     last_seen: str | None = None
     referers: set[str] = field(default_factory=set)
     blocked: int = 0
+    odata_keys: dict[int, tuple[tuple[str, bool], ...]] = field(default_factory=dict)  # Name(k1={k1},k2='{k2}')
+    odata: dict[int, dict[str, ParamEvidence]] = field(default_factory=dict)
 
     def merge(self, o: "Shape") -> None:
         self.calls += o.calls
         self.blocked += o.blocked
+        for i, keys in o.odata_keys.items():
+            self.odata_keys.setdefault(i, keys)
+            mine = self.odata.setdefault(i, {})
+            for k, ev in o.odata.get(i, {}).items():
+                if k in mine:
+                    mine[k].merge(ev)
+                else:
+                    mine[k] = ev
         for i, ev in o.evidence.items():
             if i in self.evidence:
                 self.evidence[i].merge(ev)
@@ -153,29 +193,40 @@ def split_segments(path: str) -> list[str]:
 class TemplateInferrer:
     """Collects undocumented calls by (host, method, shape); ``templates()`` merges and names them."""
 
-    def __init__(self) -> None:
+    def __init__(self, literals: frozenset[str] = frozenset()) -> None:
         self.shapes: dict[tuple[str, str], dict[tuple[Any, ...], Shape]] = defaultdict(dict)
         self.dropped = 0
+        self.literals = literals  # lower-cased literal segments of the loaded specs
 
     def add(self, host: str, method: str, path: str) -> Shape | None:
         segs = split_segments(path.rstrip("/") or "/")
         key_parts: list[Any] = []
         values: list[tuple[int, str, str]] = []
         prefixes, quoted, lits = [], [], []
+        lit = self.literals
         for i, seg in enumerate(segs):
-            m = _ODATA.match(seg) if classify(seg) is None else None
+            m = _ODATA.match(seg) if classify(seg, lit) is None else None
             prefix, inner, q = "", seg, False
             kind: str | None
             if m:
                 prefix, inner = m.group(1), m.group(2)
+                keys = _odata_keys(inner)
+                if keys is not None:  # Name(k1=v1,k2='v2'): the name and the keys are the path, the values parameters
+                    key_parts.append(("()", prefix, tuple((k, quoted) for k, _, quoted in keys)))
+                    for k, v, _ in keys:
+                        values.append((i, f"odata:{k}", v))
+                    lits.append(None)
+                    prefixes.append(prefix)
+                    quoted.append(False)
+                    continue
                 if len(inner) >= 2 and inner[0] == inner[-1] == "'":
                     inner, q = inner[1:-1], True
                 simple = "=" not in inner and "," not in inner
-                kind = (classify(inner) or "odata-key") if simple else None
+                kind = (classify(inner, lit) or "odata-key") if simple else None
                 if kind is None:
                     prefix, inner, q = "", seg, False
             else:
-                kind = classify(seg)
+                kind = classify(seg, lit)
             if kind:
                 key_parts.append(("{}", prefix, q))
                 values.append((i, kind, inner))
@@ -194,14 +245,19 @@ class TemplateInferrer:
                 return None
             shape = bucket[key] = Shape(lits, prefixes, quoted)
         for i, kind, v in values:
-            shape.evidence.setdefault(i, ParamEvidence(kind)).add(v)
+            if kind.startswith("odata:"):
+                shape.odata.setdefault(i, {}).setdefault(kind[6:], ParamEvidence(classify(v, lit) or "odata-value")).add(v)
+                if i not in shape.odata_keys:
+                    shape.odata_keys[i] = next(kp[2] for j, kp in enumerate(key_parts) if j == i)
+            else:
+                shape.evidence.setdefault(i, ParamEvidence(kind)).add(v)
         shape.calls += 1
         return shape
 
     def templates(self) -> list["UndocTemplate"]:
         out = []
         for (host, method), bucket in self.shapes.items():
-            for shape in _merge_varying(list(bucket.values())):
+            for shape in _merge_varying(list(bucket.values()), self.literals):
                 out.append(UndocTemplate.from_shape(host, method, shape))
         out.sort(key=lambda t: (-t.calls, t.host, t.template, t.method))
         return out
@@ -212,12 +268,68 @@ def _idlike(v: str | None) -> bool:
     return v is not None and any(c.isdigit() for c in v) and not v.isalpha()
 
 
-def _merge_varying(shapes: list[Shape]) -> list[Shape]:
+def spec_literals(operations: Any) -> frozenset[str]:
+    """The literal path segments of the loaded specs (lower case): a value that is one is never an id."""
+    out = set()
+    for op in operations:
+        for server in op.servers[:1]:
+            out.update(s.lower() for s in server.base_path.split("/") if s)
+        out.update(s.lower() for s in op.path.split("/") if s and "{" not in s)
+    return frozenset(out)
+
+
+def _words_before_ids(members: list[Shape], i: int, values: set[str], literals: frozenset[str]) -> bool:
+    """Words that vary in front of the same id-bearing path (``privilegedAccess/aadgroup/resources/{}/
+    roleSettings/{}`` and ``.../aadroles/resources/{}/roleSettings/{}``) are values of one parameter:
+    two or more of them, none a literal of the specs, and at least two segments after them that
+    the shapes share, one of them an id slot."""
+    if len(values) < 2 or any(v.lower() in literals or not v.isalnum() for v in values):
+        return False
+    tails = {tuple(m.segments[i + 1:]) for m in members}
+    if len(tails) != 1:
+        return False
+    tail = next(iter(tails))
+    return len(tail) >= 2 and any(x is None for x in tail)
+
+
+def _absorb_into_slots(shapes: list[Shape], literals: frozenset[str]) -> None:
+    """A literal that stands where a sibling shape, equal everywhere else, has an id slot is another
+    value of that slot when it does not read as a word (``/pods/{podId}/workspaces/3jd1ne24ig`` beside
+    ``/pods/{podId}/workspaces/{workspaceId}``): siblings that agree elsewhere are the evidence."""
+    by_len: dict[int, list[Shape]] = defaultdict(list)
+    for s in shapes:
+        by_len[len(s.segments)].append(s)
+    for same in by_len.values():
+        slotted = [s for s in same if any(x is None for x in s.segments)]
+        if not slotted:
+            continue
+        index: dict[tuple[Any, ...], Shape] = {}
+        for s in slotted:
+            for i, x in enumerate(s.segments):
+                if x is None and i not in s.odata_keys:
+                    index.setdefault((i, tuple(y if j != i else None for j, y in enumerate(s.segments))), s)
+        for t in list(same):
+            if t not in shapes:
+                continue
+            for i, v in enumerate(t.segments):
+                if v is None or reads_as_words(v) or v.lower() in literals or not (_idlike(v) or not is_identifier(v)):
+                    continue
+                head = index.get((i, tuple(y if j != i else None for j, y in enumerate(t.segments))))
+                if head is None or head is t or head.prefixes[i] != t.prefixes[i] or head.quoted[i] != t.quoted[i]:
+                    continue
+                head.evidence.setdefault(i, ParamEvidence("varying")).add(v)
+                head.merge(t)
+                shapes.remove(t)
+                break
+
+
+def _merge_varying(shapes: list[Shape], literals: frozenset[str] = frozenset()) -> list[Shape]:
     """Turn literal positions into parameters where several shapes differ there, with alike values.
 
     Other id-like positions are ignored when grouping, so two positions that vary together
     (``resourceGroups/rg1/workspaces/ws1``) are found one after the other.
     """
+    _absorb_into_slots(shapes, literals)
     changed = True
     while changed:
         changed = False
@@ -231,7 +343,8 @@ def _merge_varying(shapes: list[Shape]) -> list[Shape]:
                     groups[tuple("*" if j == i or _idlike(x) else x for j, x in enumerate(s.segments))].append(s)
                 for members in groups.values():
                     vals = {m.segments[i] for m in members}
-                    if len(vals) < MIN_VARIANTS or not _alike(vals):  # type: ignore[arg-type]
+                    if not ((len(vals) >= MIN_VARIANTS and _alike(vals, literals))  # type: ignore[arg-type]
+                            or _words_before_ids(members, i, vals, literals)):  # type: ignore[arg-type]
                         continue
                     head = members[0]
                     for j in range(n):  # this position, and any id-like one varying with it
@@ -270,6 +383,19 @@ class UndocTemplate:
             if lit is not None:
                 parts.append(lit.replace("{", "%7B").replace("}", "%7D"))
                 continue
+            if i in shape.odata_keys:
+                args = []
+                for key, quoted in shape.odata_keys[i]:
+                    name, k = key, 2
+                    while name in used:
+                        name, k = f"{key}{k}", k + 1
+                    used.add(name)
+                    args.append(f"{key}='{{{name}}}'" if quoted else f"{key}={{{name}}}")
+                    ev = shape.odata.get(i, {}).get(key, ParamEvidence("odata-value"))
+                    params[name] = {"evidence": ev.kind, "distinct_values": ev.distinct, "examples": sorted(ev.values),
+                                    **({"single_value": True} if ev.distinct <= 1 else {})}
+                parts.append(f"{shape.prefixes[i]}({','.join(args)})")
+                continue
             prefix = shape.prefixes[i]
             prev = prefix or next((p for p in reversed(parts) if "{" not in p and p), "")
             name = singular_id(prev) if prev else "id"
@@ -280,5 +406,6 @@ class UndocTemplate:
             slot = f"'{{{name}}}'" if shape.quoted[i] else f"{{{name}}}"
             parts.append(f"{prefix}({slot})" if prefix else slot)
             ev = shape.evidence.get(i, ParamEvidence("varying"))
-            params[name] = {"evidence": ev.kind, "distinct_values": ev.distinct, "examples": sorted(ev.values)}
+            params[name] = {"evidence": ev.kind, "distinct_values": ev.distinct, "examples": sorted(ev.values),
+                            **({"single_value": True} if ev.distinct <= 1 else {})}
         return cls(host, method, "/" + "/".join(parts), shape.calls, params, shape)
