@@ -135,3 +135,34 @@ def test_memory_of_a_read_only_page_is_bounded() -> None:
         c.add("/dashboard", _step(i, "GET", f"/api/tiles/{i}"))
     assert len(c.tails["/dashboard"].steps) <= collect.MAX_STEPS  # a first segment keeps more: a range before may end in writes
     assert c.flows() == []
+
+
+def test_overlay_writes_a_workflows_sentence_for_a_documented_write(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    from pathlib import Path
+
+    from portalspec.specs.index import SpecIndex
+    from portalspec.specwrite.overlay import build_overlay
+
+    root = Path(__file__).resolve().parent.parent / "specs" / "demo"
+    spec = tmp_path / "demo"
+    shutil.copytree(root, spec)
+    paths = spec / "paths.yml"
+    paths.write_text(paths.read_text().replace("      operationId: Roles.Assign\n",
+                                               "      operationId: Roles.Assign\n      x-nodoc-operation-context:\n"
+                                               "        surface: Roles > Assignments\n"))
+    index = SpecIndex.load([spec], use_cache=False)
+    step = {"index": 1, "method": "GET", "url": "https://x/api/users", "template": "/users", "operationId": "Users.List",
+            "status": 200, "blocked": False, "synthetic": None, "role": "read", "started": "t"}
+    write = {**step, "index": 2, "method": "POST", "template": "/roleAssignments", "operationId": "Roles.Assign",
+             "status": 201, "blocked": True, "synthetic": "schema", "role": "write"}
+    report = {"undocumented": [], "drift": [], "operations": [], "specs": [{"root": str(spec / "openapi.yml")}],
+              "flows": [{"id": "flow-1", "page": "p", "started": "t", "steps": [step, write],
+                         "lineage": [{"from": {"step": 1, "location": "body", "pointer": "/value/0/id"},
+                                      "to": {"step": 2, "location": "body", "pointer": "/principalId"}}]}]}
+    docs = build_overlay(report, index)
+    actions = [a for d in docs for a in d["actions"]]
+    ctx = [a for a in actions if a["target"].endswith("['x-nodoc-operation-context']")]
+    assert ctx and ctx[0]["update"]["workflows"] == [
+        "Seen after GET /users; sends /principalId from GET /users /value/0/id."]
+    assert not any("200" in a["update"] or "201" in a["update"] for a in actions)  # a synthetic answer is no response

@@ -23,7 +23,7 @@ from .. import __version__
 from ..paths import display_path
 from ..specs.model import Server
 from .apply import AFTER
-from .locate import body_schema, jsonpath, operation_cursor, parent_object
+from .locate import _pointer_tokens, body_schema, jsonpath, operation_cursor, parent_object
 from .naming import operation_id, summary
 from .placement import PlacementPlanner
 
@@ -183,6 +183,38 @@ def _header_profiles(report: dict[str, Any], planner: PlacementPlanner, index: A
                                    "update": {f"{name}-live-session": profile}})
 
 
+def _documented_workflows(report: dict[str, Any], planner: PlacementPlanner, index: Any,
+                          workflows: dict[tuple[str, str], list[str]], actions: dict[str, list[dict[str, Any]]]) -> None:
+    """A documented write seen in a flow gets a ``workflows`` sentence where its spec uses
+    ``x-nodoc-operation-context`` (a ``description`` line where it does not and the operation has none).
+    Existing sentences are kept; nothing is added where the operation has its own already."""
+    if index is None:
+        return
+    by_key = {(op.method, op.path): op for op in index.operations}
+    for (method, template), sentences in sorted(workflows.items()):
+        op = by_key.get((method, template))
+        if op is None:
+            continue
+        root = next((s.root for s in index.specs if s.name == op.spec), None)
+        plan = planner.spec(str(Path(root).resolve())) if root else None
+        node = plan.nodes.get(op.key) if plan else None
+        if plan is None or node is None:
+            continue
+        tokens = _pointer_tokens(op.source_pointer)
+        file = str(Path(op.source_file).resolve())
+        context = node.get("x-nodoc-operation-context")
+        if plan.uses_context:
+            if context is None:
+                actions[file].append({"target": jsonpath(tokens), "description": "write flow seen in live capture",
+                                      "update": {"x-nodoc-operation-context": {"workflows": sentences}}})
+            elif isinstance(context, dict) and "workflows" not in context:
+                actions[file].append({"target": jsonpath([*tokens, "x-nodoc-operation-context"]),
+                                      "description": "write flow seen in live capture", "update": {"workflows": sentences}})
+        elif "description" not in node:
+            actions[file].append({"target": jsonpath(tokens), "description": "write flow seen in live capture",
+                                  "update": {"description": " ".join(sentences)}})
+
+
 def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, Any]]:
     """Overlay documents, one per spec file they change."""
     if index is None:
@@ -223,6 +255,7 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
                             "update": update, **({AFTER: after} if after else {})}
             actions[file].append(pending[key])
     _header_profiles(report, planner, index, actions)
+    _documented_workflows(report, planner, index, workflows, actions)
     props: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     statuses: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     for d in report["drift"]:
