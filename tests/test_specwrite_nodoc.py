@@ -181,6 +181,8 @@ def test_evidence_in_the_specs_own_shapes(updated: dict[str, Any]) -> None:
         assert prov[0]["source"] == "live-portal-capture" and prov[0]["confidence"] == "high"
         assert op["operationId"] and op["summary"].split(" ", 1)[0] in {"List", "Get", "Create", "Update", "Delete", "Set"} \
             or op["summary"][0].isupper()
+    # the spec's own components, where the observed shape is one of them (same property names and types)
+    assert sum('#/components/schemas/' in json.dumps(op) for op in ops) >= 5
     # the portal's name as the spec's other operations give it
     intune = [op for op in ops if "Intune" in json.dumps(op) or "intune" in json.dumps(op["x-nodoc-live-capture"])]
     assert all(op["x-nodoc-live-capture"]["source"] == "authenticated Intune admin center" for op in intune

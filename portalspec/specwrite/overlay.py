@@ -72,8 +72,9 @@ def _rename(template: str, renames: dict[str, str]) -> str:
     return template
 
 
-def _responses(u: dict[str, Any], neighbour: dict[str, Any] | None) -> dict[str, Any]:
-    """Observed statuses; shared responses reused as the neighbour references them."""
+def _responses(u: dict[str, Any], neighbour: dict[str, Any] | None, reuse: Any = None) -> dict[str, Any]:
+    """Observed statuses; shared responses reused as the neighbour references them, schemas as the
+    spec's own components where the shape is one of them."""
     example = u.get("example") or {}
     shared = (neighbour or {}).get("responses")
     shared = shared if isinstance(shared, dict) else {}
@@ -84,7 +85,7 @@ def _responses(u: dict[str, Any], neighbour: dict[str, Any] | None) -> dict[str,
         if status.startswith("2"):
             resp: dict[str, Any] = {"description": "OK" if status == "200" else "Observed in live capture"}
             if u.get("response_schema"):
-                media: dict[str, Any] = {"schema": u["response_schema"]}
+                media: dict[str, Any] = {"schema": reuse(u["response_schema"]) if reuse else u["response_schema"]}
                 body = (example.get("response") or {}).get("body")
                 if body is not None and str((example.get("response") or {}).get("status")) == status:
                     media["example"] = body
@@ -129,7 +130,8 @@ def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
 
 def new_operation(u: dict[str, Any], template: str, renames: dict[str, str], taken: set[str], source: str,
                   neighbour_id: str | None, tags: list[str], surface: str | None, header_profile: str | None,
-                  sentences: list[str] | None, uses_context: bool, neighbour_node: dict[str, Any] | None) -> dict[str, Any]:
+                  sentences: list[str] | None, uses_context: bool, neighbour_node: dict[str, Any] | None,
+                  reuse: Any = None) -> dict[str, Any]:
     """One new operation from an undocumented endpoint, in nodoc's shapes."""
     op: dict[str, Any] = {"summary": summary(u["method"], template),
                           "operationId": operation_id(u["method"], template, neighbour_id, taken, (tags or [None])[0])}
@@ -156,12 +158,12 @@ def new_operation(u: dict[str, Any], template: str, renames: dict[str, str], tak
         op["parameters"] = params
     example = u.get("example") or {}
     if u.get("request_schema"):
-        media: dict[str, Any] = {"schema": u["request_schema"]}
+        media: dict[str, Any] = {"schema": reuse(u["request_schema"]) if reuse else u["request_schema"]}
         body = (example.get("request") or {}).get("body")
         if body is not None:
             media["example"] = body
         op["requestBody"] = {"content": {"application/json": media}}
-    op["responses"] = _responses(u, neighbour_node)
+    op["responses"] = _responses(u, neighbour_node, reuse)
     return op
 
 
@@ -240,7 +242,7 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
         template = _rename(place.template, place.renames)
         op = new_operation(u, template, place.renames, spec.taken, spec.source, place.neighbour_id, place.tags,
                            place.surface, place.header_profile, workflows.get((u["method"], u["template"])),
-                           spec.uses_context, place.neighbour_node)
+                           spec.uses_context, place.neighbour_node, lambda s: spec.reuse(s, place.file))
         for file, target, update, after in place.writes(u["method"].lower(), op, template):
             key = (file, target, next(iter(update)) if len(update) == 1 and target.endswith("['paths']") else None)
             if key in pending:  # another method of the same new path: one path item

@@ -51,6 +51,7 @@ class Place:
     tags: list[str]
     surface: str | None
     header_profile: str | None
+    file: str = ""  # where the operation is written
     servers: Any = None  # for a new path item on a host the spec's own servers do not serve
     _writes: list[tuple[str, list[Any], str, Any, str | None]] = field(default_factory=list)
 
@@ -110,6 +111,28 @@ class SpecPlan:
         self.profiles = set(profiles) if isinstance(profiles, dict) else set()
         self.taken = {op.operation_id for op in spec.operations if op.operation_id}
         self.all_paths = [op.path for op in spec.operations]
+        self.components: dict[frozenset[tuple[str, Any]], tuple[str, str]] = {}  # shape -> (file, schema name)
+        for f in spec.files:
+            d = _doc(str(Path(f).resolve()))
+            schemas = (d.get("components") or {}).get("schemas") if isinstance(d, dict) else None
+            for name, schema in (schemas or {}).items() if isinstance(schemas, dict) else ():
+                sig = shape_of(schema)
+                if sig and sig not in self.components:
+                    self.components[sig] = (str(Path(f).resolve()), str(name))
+
+    def reuse(self, schema: Any, file: str) -> Any:
+        """``schema`` as a ``$ref`` to the spec's own component of the same shape (property names and
+        types), from ``file``; its array items likewise; else as it is."""
+        if not isinstance(schema, dict):
+            return schema
+        hit = self.components.get(shape_of(schema)) if shape_of(schema) else None
+        if hit is not None:
+            comp_file, name = hit
+            where = "" if comp_file == file else Path(os.path.relpath(comp_file, Path(file).parent)).as_posix()
+            return {"$ref": f"{where}#/components/schemas/{_escape(name)}"}
+        if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+            return {**schema, "items": self.reuse(schema["items"], file)}
+        return schema
 
     def _neighbour(self, ops: list[Operation], segs: list[str], pages: set[str]) -> Operation | None:
         best: tuple[int, int] | None = None
@@ -176,6 +199,7 @@ class SpecPlan:
         sibling_paths = _doc(target).get("paths") if isinstance(_doc(target).get("paths"), dict) else {}
         after = neighbour.path if neighbour is not None and neighbour.path in sibling_paths else None
         place.servers = self._servers_for(neighbour, host)
+        place.file = target
         place._writes.append((target, ["paths"], template, None, after))
         if self.ref_style and target != self.root:
             ref = f"{Path(os.path.relpath(target, Path(self.root).parent)).as_posix()}#/paths/{_escape(template)}"
@@ -188,7 +212,8 @@ class SpecPlan:
         node = self.nodes.get(op.key)
         place = Place(path, {}, op, node, list(op.tags), self._context(op, "surface") if pages & self.pages.get(op.key, set()) else None,
                       self._context(op, "headerProfile") if self.profiles else None)
-        place._writes.append((str(Path(op.source_file).resolve()), tokens, "__method__", None, None))
+        place.file = str(Path(op.source_file).resolve())
+        place._writes.append((place.file, tokens, "__method__", None, None))
         return place
 
     def _servers_for(self, neighbour: Operation | None, host: str) -> Any:
@@ -212,6 +237,13 @@ class SpecPlan:
             return max(lower, key=str.lower) if lower else None
         group = [k for k in keys if self.refs.get(k) == file]
         return group[-1] if group else None
+
+
+def shape_of(schema: Any) -> frozenset[tuple[str, Any]] | None:
+    """An object schema's property names and types (None for anything else, or fewer than 2 properties)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict) or len(schema["properties"]) < 2:
+        return None
+    return frozenset((str(k), v.get("type") if isinstance(v, dict) else None) for k, v in schema["properties"].items())
 
 
 def _page_key(url: str) -> str:
