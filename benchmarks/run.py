@@ -225,6 +225,32 @@ def bench_secrets(sizes: list[int], ops: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_update_spec(specs: Path) -> dict[str, Any]:
+    """``update-spec --in-place`` over all nodoc specs, on an older copy (every 14th path item removed)
+    and traffic for every operation: wall time with validation, new endpoints, files changed."""
+    from portalspec.synth import older_specs, traffic
+
+    work = OUT / "update-spec"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    older_specs(specs, work / "specs", 14)
+    full = SpecIndex.load([specs])
+    log = {"log": {"version": "1.2", "creator": {"name": "bench", "version": "1"}, "entries": traffic(full.operations)}}
+    (work / "t.har").write_text(json.dumps(log))
+    for argv in (["import", str(work / "t.har"), "--out", str(work / "cap")],
+                 ["report", str(work / "cap"), "--specs", str(work / "specs"), "--out", str(work / "r"), "--format", "json"]):
+        r = subprocess.run([PY, "-m", "portalspec.cli", *argv], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    report = json.loads((work / "r" / "report.json").read_text())
+    before = {p: p.read_bytes() for p in (work / "specs").rglob("*.yml")}
+    wall, rss, r = child([PY, "-m", "portalspec.cli", "update-spec", str(work / "r" / "spec-update.overlay.yaml"),
+                          "--specs", str(work / "specs"), "--in-place"])
+    assert r.returncode == 0, r.stderr
+    changed = sum(1 for p, b in before.items() if p.read_bytes() != b)
+    return {"specs": len(full.specs), "new_endpoints": len(report["undocumented"]), "files_changed": changed,
+            "wall_s": round(wall, 2), "peak_mb": round(rss, 1)}
+
+
 # -- template recovery vs mitmproxy2swagger ----------------------------------------------------
 def _norm(t: str) -> str:
     import re
@@ -447,6 +473,10 @@ def markdown(results: dict[str, Any]) -> str:
             if "flows_overhead" in r:
                 lines.append(f"| {r['calls']:,} | write flows: {r['flows']:,} | report without flows {r['report_no_flows_j1_s']} s "
                              f"(1 job) | | flows and lineage add {r['flows_overhead'] * 100:.1f}% | | |")
+    u = results.get("update_spec")
+    if u:
+        lines += ["", f"update-spec --in-place over all {u['specs']} nodoc specs, {u['new_endpoints']} new endpoints, "
+                  f"{u['files_changed']} files changed, spec validation included: {u['wall_s']} s (peak {u['peak_mb']} MB)."]
     sec = results.get("secrets", [])
     if sec:
         lines += ["", "| calls | secrets | HAR MB | import s, 2 jobs | import MB/s, 2 jobs | distinct / shared |",
@@ -466,7 +496,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--million", action="store_true", help="also run 1,000,000 calls")
     ap.add_argument("--quick", action="store_true", help="10k calls only, no external tools")
-    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,templates,addon")
+    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,update_spec,templates,addon")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     specs = nodoc_dir()
@@ -489,6 +519,9 @@ def main() -> None:
     if want("secrets"):
         log("distinct secrets...")
         results["secrets"] = bench_secrets([10_000] if a.quick else [10_000, 100_000], index.operations)
+    if want("update_spec"):
+        log("update-spec...")
+        results["update_spec"] = bench_update_spec(specs)
     if want("templates") and not a.quick:
         log("templates...")
         results["templates"] = bench_templates(specs, HERE / ".tools")

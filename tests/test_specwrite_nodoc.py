@@ -18,7 +18,9 @@ from portalspec.importers import import_file
 from portalspec.specs.index import SpecIndex
 
 from .canary import har
-from .specwrite_helpers import need_redocly, older_specs, redocly, traffic
+from portalspec.synth import older_specs, traffic
+
+from .specwrite_helpers import need_redocly, redocly
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

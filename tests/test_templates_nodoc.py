@@ -19,9 +19,8 @@ from portalspec.matching.matcher import Call
 from portalspec.matching.templates import join_base
 from portalspec.shapes.paths import TemplateInferrer, spec_literals
 from portalspec.specs.index import SpecIndex
-from portalspec.synth import build_url
+from portalspec.synth import build_url, older_specs, traffic
 
-from . import specwrite_helpers as H
 from .canary import har
 
 
@@ -85,11 +84,13 @@ def _varied(op: Any, rng: random.Random) -> str:
 def test_removed_nodoc_operations_come_back_as_their_templates(nodoc: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Three calls an operation with varied values; every 14th path item removed from a copy."""
-    H.older_specs(nodoc, tmp_path / "specs", 14)
+    older_specs(nodoc, tmp_path / "specs", 14)
     full = SpecIndex.load([nodoc])
     cut = SpecIndex.load([tmp_path / "specs"])
-    monkeypatch.setattr(H, "_fill", _varied)
-    (tmp_path / "t.har").write_text(json.dumps(har(H.traffic(full.operations))))
+    import portalspec.synth
+
+    monkeypatch.setattr(portalspec.synth, "_fill", _varied)
+    (tmp_path / "t.har").write_text(json.dumps(har(traffic(full.operations))))
     import_file(tmp_path / "t.har", tmp_path / "cap", progress=False)
     r = subprocess.run([sys.executable, "-m", "portalspec.cli", "report", str(tmp_path / "cap"), "--specs",
                         str(tmp_path / "specs"), "--out", str(tmp_path / "r"), "--format", "json"], capture_output=True, text=True)

@@ -236,6 +236,8 @@ def _add_operations(spec: Spec, res: Resolver, path: str, item: dict[str, Any], 
                 deprecated=bool(op.get("deprecated")),
                 context=ctx if isinstance(ctx, dict) else {},
                 known_headers=known_headers,
+                live=op.get("x-nodoc-live-capture") if isinstance(op.get("x-nodoc-live-capture"), dict) else {},
+                has_description=isinstance(op.get("description"), str),
             )
         )
 

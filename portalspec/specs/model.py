@@ -79,6 +79,8 @@ class Operation:
     deprecated: bool = False
     context: dict[str, Any] = field(default_factory=dict)  # x-nodoc-operation-context
     known_headers: frozenset[str] = frozenset()  # lower-case: security schemes, x-nodoc-headerProfiles
+    live: dict[str, Any] = field(default_factory=dict)  # x-nodoc-live-capture
+    has_description: bool = False
 
     @property
     def key(self) -> str:

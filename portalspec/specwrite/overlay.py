@@ -197,22 +197,20 @@ def _documented_workflows(report: dict[str, Any], planner: PlacementPlanner, ind
         op = by_key.get((method, template))
         if op is None:
             continue
-        root = next((s.root for s in index.specs if s.name == op.spec), None)
-        plan = planner.spec(str(Path(root).resolve())) if root else None
-        node = plan.nodes.get(op.key) if plan else None
-        if plan is None or node is None:
+        spec = next((s for s in index.specs if s.name == op.spec), None)
+        if spec is None:
             continue
         tokens = _pointer_tokens(op.source_pointer)
         file = str(Path(op.source_file).resolve())
-        context = node.get("x-nodoc-operation-context")
-        if plan.uses_context:
+        context = op.context if op.context else None
+        if any(o.context for o in spec.operations):
             if context is None:
                 actions[file].append({"target": jsonpath(tokens), "description": "write flow seen in live capture",
                                       "update": {"x-nodoc-operation-context": {"workflows": sentences}}})
             elif isinstance(context, dict) and "workflows" not in context:
                 actions[file].append({"target": jsonpath([*tokens, "x-nodoc-operation-context"]),
                                       "description": "write flow seen in live capture", "update": {"workflows": sentences}})
-        elif "description" not in node:
+        elif not op.has_description:
             actions[file].append({"target": jsonpath(tokens), "description": "write flow seen in live capture",
                                   "update": {"description": " ".join(sentences)}})
 

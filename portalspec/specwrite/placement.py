@@ -91,34 +91,44 @@ class SpecPlan:
         keys = list(self.paths)
         self.sorted_root = keys == sorted(keys) or keys == sorted(keys, key=str.lower)
         self.by_file: dict[str, list[Operation]] = {}
-        self.nodes: dict[str, dict[str, Any]] = {}
         for op in spec.operations:
             self.by_file.setdefault(str(Path(op.source_file).resolve()), []).append(op)
-            node = Cursor(op.source_file, _pointer_tokens(op.source_pointer)).node
-            self.nodes[op.key] = node if isinstance(node, dict) else {}
         self.pages: dict[str, set[str]] = {}
         for op in spec.operations:
-            live = self.nodes[op.key].get("x-nodoc-live-capture")
             seen = set(pages_by_op.get(f"{op.spec}:{op.method}:{op.path}", ()))
-            if isinstance(live, dict) and isinstance(live.get("browsedPages"), list):
-                seen |= {str(p) for p in live["browsedPages"]}
+            if isinstance(op.live.get("browsedPages"), list):
+                seen |= {str(p) for p in op.live["browsedPages"]}
             self.pages[op.key] = {_page_key(p) for p in seen}
-        sources = Counter(str(n["x-nodoc-live-capture"]["source"]) for n in self.nodes.values()
-                          if isinstance(n.get("x-nodoc-live-capture"), dict) and n["x-nodoc-live-capture"].get("source"))
+        sources = Counter(str(op.live["source"]) for op in spec.operations if op.live.get("source"))
         self.source = sources.most_common(1)[0][0] if sources else f"{spec.title} portal"
-        self.uses_context = any("x-nodoc-operation-context" in n for n in self.nodes.values())
+        self.uses_context = any(op.context for op in spec.operations)
+        self._nodes: dict[str, dict[str, Any]] = {}
         profiles = doc.get("x-nodoc-headerProfiles")
         self.profiles = set(profiles) if isinstance(profiles, dict) else set()
         self.taken = {op.operation_id for op in spec.operations if op.operation_id}
         self.all_paths = [op.path for op in spec.operations]
-        self.components: dict[frozenset[tuple[str, Any]], tuple[str, str]] = {}  # shape -> (file, schema name)
-        for f in spec.files:
-            d = _doc(str(Path(f).resolve()))
-            schemas = (d.get("components") or {}).get("schemas") if isinstance(d, dict) else None
-            for name, schema in (schemas or {}).items() if isinstance(schemas, dict) else ():
-                sig = shape_of(schema)
-                if sig and sig not in self.components:
-                    self.components[sig] = (str(Path(f).resolve()), str(name))
+        self._components: dict[frozenset[tuple[str, Any]], tuple[str, str]] | None = None
+
+    def node(self, op: Operation) -> dict[str, Any]:
+        """The operation as written in its file (read when needed: reading YAML is the slow part)."""
+        if op.key not in self._nodes:
+            node = Cursor(op.source_file, _pointer_tokens(op.source_pointer)).node
+            self._nodes[op.key] = node if isinstance(node, dict) else {}
+        return self._nodes[op.key]
+
+    @property
+    def components(self) -> dict[frozenset[tuple[str, Any]], tuple[str, str]]:
+        """The spec's schema components by shape (shape -> file, name); read on first use."""
+        if self._components is None:
+            self._components = {}
+            for f in self.spec.files:
+                d = _doc(str(Path(f).resolve()))
+                schemas = (d.get("components") or {}).get("schemas") if isinstance(d, dict) else None
+                for name, schema in (schemas or {}).items() if isinstance(schemas, dict) else ():
+                    sig = shape_of(schema)
+                    if sig and sig not in self._components:
+                        self._components[sig] = (str(Path(f).resolve()), str(name))
+        return self._components
 
     def reuse(self, schema: Any, file: str) -> Any:
         """``schema`` as a ``$ref`` to the spec's own component of the same shape (property names and
@@ -144,8 +154,7 @@ class SpecPlan:
         return pick
 
     def _context(self, op: Operation | None, key: str) -> Any:
-        ctx = self.nodes.get(op.key, {}).get("x-nodoc-operation-context") if op is not None else None
-        return ctx.get(key) if isinstance(ctx, dict) else None
+        return op.context.get(key) if op is not None else None
 
     def _tags(self, file: str, neighbour: Operation | None) -> list[str]:
         if neighbour is not None and neighbour.tags:
@@ -158,7 +167,6 @@ class SpecPlan:
 
     def place(self, u: dict[str, Any], rel: str, host: str) -> Place | None:
         pages = {_page_key(p) for p in u.get("browsed_pages") or []}
-        method = u["method"].lower()
         nearest = u.get("nearest") if u.get("reason") == "path_documented_method_missing" else None
         if nearest:
             documented = nearest.split(" ", 1)[1]
@@ -191,7 +199,7 @@ class SpecPlan:
                 best, target = score, f
         ops = served.get(target) or self.by_file.get(target, [])
         neighbour = self._neighbour(ops, segs, pages)
-        node = self.nodes.get(neighbour.key) if neighbour is not None else None
+        node = self.node(neighbour) if neighbour is not None else None
         overlap = bool(neighbour is not None and pages & self.pages.get(neighbour.key, set()))
         place = Place(rel, renames, neighbour, node, self._tags(target, neighbour),
                       self._context(neighbour, "surface") if overlap else None,
@@ -209,7 +217,7 @@ class SpecPlan:
     def _into_item(self, op: Operation, path: str, pages: set[str]) -> Place:
         """A new method on a documented path: into the file that defines the path item."""
         tokens = _pointer_tokens(op.source_pointer)[:-1]
-        node = self.nodes.get(op.key)
+        node = self.node(op)
         place = Place(path, {}, op, node, list(op.tags), self._context(op, "surface") if pages & self.pages.get(op.key, set()) else None,
                       self._context(op, "headerProfile") if self.profiles else None)
         place.file = str(Path(op.source_file).resolve())
@@ -225,7 +233,7 @@ class SpecPlan:
             return None
         tokens = _pointer_tokens(neighbour.source_pointer)
         item = Cursor(neighbour.source_file, tokens[:-1]).node
-        for node in (item, self.nodes.get(neighbour.key)):
+        for node in (item, self.node(neighbour)):
             if isinstance(node, dict) and isinstance(node.get("servers"), list):
                 return node["servers"]
         return None
