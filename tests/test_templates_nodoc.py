@@ -56,6 +56,17 @@ def test_odata_segments_keep_their_names_and_keys() -> None:
     assert ex in got and set(got[ex].params) == {"StartDate", "EndDate", "InsightType"}
 
 
+def test_parameters_are_named_as_the_specs_name_the_segment(nodoc_index) -> None:  # type: ignore[no-untyped-def]
+    from portalspec.shapes.paths import spec_param_names
+
+    names = spec_param_names(nodoc_index.operations)
+    t = TemplateInferrer(param_names=names)
+    for _ in range(2):
+        t.add("h", "GET", f"/apiproxy/mtp/incidentQueue/incidents/{uuid.uuid4()}/portalspecNew")
+    [tpl] = t.templates()
+    assert tpl.template == "/apiproxy/mtp/incidentQueue/incidents/{IncidentId}/portalspecNew"  # as defender-xdr names it
+
+
 def test_ids_that_do_not_read_as_words_are_merged() -> None:
     got = _templates(["/files/frr7udjlsz/capabilities", "/files/fulwgtsdey/capabilities", "/files/sakw62zx9o/capabilities"])
     assert set(got) == {"/files/{fileId}/capabilities"} and got["/files/{fileId}/capabilities"].params["fileId"]["distinct_values"] == 3

@@ -20,7 +20,7 @@ from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
 from ..shapes.drift import DriftChecker, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
 from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
-from ..shapes.paths import Shape, TemplateInferrer, spec_literals
+from ..shapes.paths import Shape, TemplateInferrer, spec_literals, spec_param_names
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
 from ..urls import split_url
@@ -166,7 +166,7 @@ class FactsBuilder:
                  flow_gap: float | None = DEFAULT_GAP_S) -> None:
         """``flow_gap=None``: no write flows (``report --no-flows``)."""
         self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S),
-                           inferrer=TemplateInferrer(spec_literals(index.operations)))
+                           inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(index.operations)))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
         self.checker = DriftChecker()

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..fixtures.store import CaptureReader
 from ..specs.index import SpecIndex
-from ..shapes.paths import TemplateInferrer, spec_literals
+from ..shapes.paths import TemplateInferrer, spec_literals, spec_param_names
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector
 from .build import Facts, FactsBuilder, _seen
 
@@ -140,7 +140,7 @@ def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list
 
     chunks = plan_chunks(captures, chunk_bytes)
     total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S),
-                  inferrer=TemplateInferrer(spec_literals(index.operations)))
+                  inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(index.operations)))
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
         it = iter(chunks)

@@ -193,10 +193,11 @@ def split_segments(path: str) -> list[str]:
 class TemplateInferrer:
     """Collects undocumented calls by (host, method, shape); ``templates()`` merges and names them."""
 
-    def __init__(self, literals: frozenset[str] = frozenset()) -> None:
+    def __init__(self, literals: frozenset[str] = frozenset(), param_names: dict[str, str] | None = None) -> None:
         self.shapes: dict[tuple[str, str], dict[tuple[Any, ...], Shape]] = defaultdict(dict)
         self.dropped = 0
         self.literals = literals  # lower-cased literal segments of the loaded specs
+        self.param_names = param_names or {}  # lower-cased literal -> the parameter name the specs give after it
 
     def add(self, host: str, method: str, path: str) -> Shape | None:
         segs = split_segments(path.rstrip("/") or "/")
@@ -258,7 +259,7 @@ class TemplateInferrer:
         out = []
         for (host, method), bucket in self.shapes.items():
             for shape in _merge_varying(list(bucket.values()), self.literals):
-                out.append(UndocTemplate.from_shape(host, method, shape))
+                out.append(UndocTemplate.from_shape(host, method, shape, self.param_names))
         out.sort(key=lambda t: (-t.calls, t.host, t.template, t.method))
         return out
 
@@ -266,6 +267,17 @@ class TemplateInferrer:
 def _idlike(v: str | None) -> bool:
     """A literal that may be an id (has a digit, is not a plain word): it does not split groups."""
     return v is not None and any(c.isdigit() for c in v) and not v.isalpha()
+
+
+def spec_param_names(operations: Any) -> dict[str, str]:
+    """The parameter name the specs most often give right after a literal segment (``/devices/{DeviceId}``)."""
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
+    for op in operations:
+        segs = op.path.strip("/").split("/")
+        for a, b in zip(segs, segs[1:]):
+            if "{" not in a and b.startswith("{") and b.endswith("}") and b.count("{") == 1:
+                seen[a.lower()][b[1:-1]] += 1
+    return {k: c.most_common(1)[0][0] for k, c in seen.items()}
 
 
 def spec_literals(operations: Any) -> frozenset[str]:
@@ -377,7 +389,9 @@ class UndocTemplate:
     shape: Shape
 
     @classmethod
-    def from_shape(cls, host: str, method: str, shape: Shape) -> "UndocTemplate":
+    def from_shape(cls, host: str, method: str, shape: Shape, names: dict[str, str] | None = None) -> "UndocTemplate":
+        """``names``: the specs' own parameter name after a literal segment (``devices`` -> ``DeviceId``)."""
+        names = names or {}
         parts, params, used = [], {}, set()
         for i, lit in enumerate(shape.segments):
             if lit is not None:
@@ -398,7 +412,7 @@ class UndocTemplate:
                 continue
             prefix = shape.prefixes[i]
             prev = prefix or next((p for p in reversed(parts) if "{" not in p and p), "")
-            name = singular_id(prev) if prev else "id"
+            name = names.get(prev.lower()) or (singular_id(prev) if prev else "id")
             base, k = name, 2
             while name in used:
                 name, k = f"{base}{k}", k + 1
