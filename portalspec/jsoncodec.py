@@ -25,6 +25,16 @@ def loads(data: str | bytes) -> Any:
         return json.loads(data)
 
 
+def loads_or_none(data: str | bytes | None) -> Any:
+    """Parsed JSON, or None for an empty or unparsable text (a body that may be anything)."""
+    if not data:
+        return None
+    try:
+        return loads(data)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON (``separators=(",", ":")``, non-ASCII kept as is)."""
     try:

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..jsoncodec import loads_or_none
 from ..shapes.drift import media_schema
 from ..specs.model import Operation
 
@@ -138,20 +139,11 @@ class _Builder:
         return None
 
 
-def _json(text: str | bytes | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def synthetic_reply(op: Operation | None, method: str, url: str, request_body: bytes | None, call_no: int) -> Reply:
     """The answer a blocked write gets: documented success, or the request echoed."""
     seed = hashlib.sha256(f"{method} {url} {call_no}".encode() + (request_body or b"")).digest()
     headers = {"content-type": "application/json", SYNTHETIC_HEADER: "1", "x-portalspec-blocked": "1"}
-    request = _json(request_body)
+    request = loads_or_none(request_body)
     builder = _Builder(request, seed)
     if op is None:
         if method.upper() == "DELETE":

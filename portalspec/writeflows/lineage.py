@@ -18,12 +18,12 @@ parameters are given at the end (``finish``), when undocumented templates are kn
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import parse_qsl, unquote
 
+from ..jsoncodec import loads_or_none
 from ..specs.model import WRITE_METHODS
 
 if TYPE_CHECKING:
@@ -74,15 +74,6 @@ def linkable(v: Any) -> str | None:
     return s
 
 
-def _json(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
 @lru_cache(maxsize=4096)
 def _sent_header(name: str) -> bool:
     n = name.lower()
@@ -115,7 +106,7 @@ def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, st
     out: list[tuple[str, str, str]] = []
     text = step.resp_text
     if text and (wanted is None or _may_hold(text, wanted)):
-        body = _json(text)
+        body = loads_or_none(text)
         if body is not None:
             for n, (ptr, v) in enumerate(_leaves(body)):
                 if n >= MAX_LEAVES:
@@ -165,7 +156,7 @@ def sends(step: Step) -> list[tuple[str, str, str]]:
         s = linkable(value)
         if s is not None:
             out.append(("header", name, s))
-    body = _json(step.req_text)
+    body = loads_or_none(step.req_text)
     if body is not None:
         for n, (ptr, v) in enumerate(_leaves(body)):
             if n >= MAX_LEAVES:
