@@ -262,7 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--specs", action="append", default=[], metavar="DIR", help="specs whose servers set the recording scope")
     sp.add_argument("--portal", action="append", default=[], metavar="FAMILY", help="record only these portal families")
     sp.add_argument("--host", action="append", default=[], metavar="PATTERN", help="also record these host patterns (fnmatch)")
-    sp.add_argument("--block-writes", action="store_true", help="answer POST/PUT/PATCH/DELETE locally; never forward them")
+    sp.add_argument("--block-writes", action="store_true",
+                    help="answer POST/PUT/PATCH/DELETE locally, never forward them (the default; kept for scripts)")
+    sp.add_argument("--forward-writes", action="store_true",
+                    help="let writes reach the portal: each one is a real change to a real tenant")
     sp.add_argument("--write-reply", choices=("spec", "409"), default="spec",
                     help="with --block-writes: answer with the operation's documented success so the page goes on "
                          "(spec, the default), or refuse with 409")

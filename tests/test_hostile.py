@@ -288,7 +288,7 @@ def test_record_defaults(tmp_path: Path) -> None:
     assert a.listen == "127.0.0.1:8080"
     argv = mitmdump_argv(a)
     assert argv[argv.index("--listen-host") + 1] == "127.0.0.1"
-    assert "portalspec_block_writes=true" not in argv
+    assert "portalspec_block_writes=true" in argv  # safe by default
     r = subprocess.run([sys.executable, "-m", "portalspec.cli", "record", "--out", str(tmp_path / "c"), "--host", "x.example",
                         "--listen", "127.0.0.1:notaport"], capture_output=True, text=True)
     assert r.returncode == 2 and "--listen" in r.stderr

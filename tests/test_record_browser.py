@@ -56,7 +56,7 @@ def test_browser_calls_are_captured(tmp_path: Path, scheme: str, block: bool) ->
     tls = make_tls(tmp_path) if scheme == "https" else None
     spec = write_local_spec(tmp_path, scheme)
     out = tmp_path / "cap"
-    sets = [f"portalspec_specs={spec}"] + (["portalspec_block_writes=true"] if block else [])
+    sets = [f"portalspec_specs={spec}"] + ([] if block else ["portalspec_block_writes=false"])  # blocking is the default
     with PortalServer(tls=(tls[1], tls[2]) if tls else None, page_secrets=secrets) as portal, \
             Mitmdump(tmp_path, out, *sets, upstream_ca=tls[0] if tls else None) as mitm:
         dom = chromium(f"{scheme}://127.0.0.1:{portal.port}/page.html", mitm.port, tmp_path / "profile",

@@ -47,7 +47,8 @@ def test_every_call_recorded_redacted_and_passed_through_unchanged(tmp_path: Pat
     out = tmp_path / "cap"
     with PortalServer(tls=(tls[1], tls[2]) if tls else None, page_secrets={"set_cookie": c.set_cookie}) as portal, \
             PortalServer() as other, \
-            Mitmdump(tmp_path, out, f"portalspec_specs={spec}", upstream_ca=tls[0] if tls else None) as mitm:
+            Mitmdump(tmp_path, out, f"portalspec_specs={spec}", "portalspec_block_writes=false",
+                     upstream_ca=tls[0] if tls else None) as mitm:
         opener = mitm.opener()
         base = f"{scheme}://127.0.0.1:{portal.port}"
         calls = _canary_calls(c, base)
@@ -73,6 +74,8 @@ def test_every_call_recorded_redacted_and_passed_through_unchanged(tmp_path: Pat
     assert len(users["value"]) == 2 and entries[0]["response"]["content"]["_encoding"] == "gzip"
     assert entries[0]["_portalspec"]["redaction"]["tokens"][0]["aud"] == "https://canary.portal.test"
     meta = json.loads((out / "capture.json").read_text())
+    forwarded = [m for m, *_ in calls if m in ("POST", "PUT", "PATCH", "DELETE")]
+    assert forwarded and [w.split(" ", 1)[0] for w in meta["sessions"][-1]["forwarded_writes"]] == forwarded
     assert meta["sessions"][-1]["kind"] == "record" and meta["sessions"][-1]["entries"] == len(calls)
     assert meta["sessions"][-1]["mitmproxy"]
     assert c.leaks([out]) == []

@@ -84,12 +84,31 @@ def test_record_command_warns_and_proposes(tmp_path: Path, monkeypatch: pytest.M
     base = dict(out=str(tmp_path / "c"), specs=[str(root / "specs" / "demo")], host=[], portal=[], allow_write=[],
                 listen="127.0.0.1:8080", confdir=str(tmp_path / "conf"), pseudonymize=[], body_limit=1024,
                 write_reply="spec")
-    assert cmd.run_record(argparse.Namespace(**base, block_writes=False)) == 0
+    assert cmd.run_record(argparse.Namespace(**base, block_writes=False, forward_writes=True)) == 0
     out = capsys.readouterr()
-    assert "--block-writes is off" in out.err and "WILL change the tenant" in out.err
+    assert "--forward-writes" in out.err and "WILL change the tenant" in out.err
     assert "--proxy-server=http://127.0.0.1:8080" in out.out and str(tmp_path / "conf" / "mitmproxy-ca-cert.pem") in out.out
-    assert cmd.run_record(argparse.Namespace(**base, block_writes=True)) == 0
+    assert cmd.run_record(argparse.Namespace(**base, block_writes=False, forward_writes=False)) == 0  # the default
     out = capsys.readouterr()
-    assert "--block-writes is off" not in out.err and "block-writes is ON" in out.out
+    assert "WILL change the tenant" not in out.err and "block-writes is ON" in out.out
     assert "--allow-write 'POST /api/reports/query'" in out.out  # Reports.Query reads, proposed from the spec
-    assert "portalspec_block_writes=true" in calls[1] and "portalspec_block_writes=true" not in calls[0]
+    assert "portalspec_block_writes=true" in calls[1] and "portalspec_block_writes=false" in calls[0]
+
+
+def test_printed_browser_command_pins_the_proxy_ca(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as printed, Chromium trusts mitmproxy's CA through its SPKI pin (no CA installed anywhere)."""
+    import portalspec.record.command as cmd
+    from tests.portal import make_tls
+    from tests.test_record_browser import spki_hash
+
+    monkeypatch.setattr(cmd.subprocess, "call", lambda argv: 0)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    ca, _, _ = make_tls(tmp_path)
+    (conf / "mitmproxy-ca-cert.pem").write_bytes(ca.read_bytes())
+    base = dict(out=str(tmp_path / "c"), specs=[], host=["x.example"], portal=[], allow_write=[], listen="127.0.0.1:8080",
+                confdir=str(conf), pseudonymize=[], body_limit=1024, write_reply="spec", block_writes=False,
+                forward_writes=False)
+    assert cmd.run_record(argparse.Namespace(**base)) == 0
+    assert f"--ignore-certificate-errors-spki-list={spki_hash(ca)}" in capsys.readouterr().out

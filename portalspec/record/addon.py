@@ -87,8 +87,9 @@ class WriteBlocker:
         self.calls = 0
 
     def load(self, loader: Loader) -> None:
-        loader.add_option("portalspec_block_writes", bool, False,
-                          "Answer POST, PUT, PATCH and DELETE to portal hosts locally; never forward them.")
+        loader.add_option("portalspec_block_writes", bool, True,
+                          "Answer POST, PUT, PATCH and DELETE to portal hosts locally; never forward them "
+                          "(on unless set to false: every write is a real change to a real tenant).")
         loader.add_option("portalspec_write_reply", str, "spec",
                           "How a blocked write is answered: 'spec' (the operation's documented success, or the "
                           "request echoed) or '409' (a refusal).", choices=list(WRITE_REPLIES))
@@ -140,6 +141,7 @@ class Recorder:
     def __init__(self) -> None:
         self.writer: CaptureWriter | None = None
         self.ingest: Ingestor | None = None
+        self.forwarded: list[str] = []  # writes that reached the portal, listed in the session summary
 
     def load(self, loader: Loader) -> None:
         loader.add_option("portalspec_out", Optional[str], None, "Capture folder to write (captures/NAME).")
@@ -175,6 +177,9 @@ class Recorder:
                 ext["sse_events"] = sum(1 for line in text.splitlines() if line.startswith("data:"))
             self.ingest.add(entry, blocked=True if flow.metadata.get(_META_BLOCKED) else None,
                             synthetic=flow.metadata.get(_META_SYNTHETIC), **ext)
+            if entry["request"]["method"] in WRITE_METHODS and not flow.metadata.get(_META_BLOCKED):
+                self.forwarded.append(f"{entry['request']['method']} {entry['request']['url']}")  # redacted URL
+                log.warning(f"portalspec: a write reached the portal: {self.forwarded[-1]}")
         except Exception as e:  # noqa: BLE001 - one bad call must not stop the recording
             log.error(f"portalspec: could not record {flow.request.method} {flow.request.pretty_url}: {e}")
 
@@ -192,8 +197,8 @@ class Recorder:
         if self.writer is not None:
             from mitmproxy import version
 
-            self.writer.close({"mitmproxy": version.VERSION})
-            self.writer, self.ingest = None, None
+            self.writer.close({"mitmproxy": version.VERSION, "forwarded_writes": self.forwarded})
+            self.writer, self.ingest, self.forwarded = None, None, []
 
     def done(self) -> None:
         self._close()

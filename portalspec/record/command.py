@@ -34,6 +34,23 @@ def propose_allow_list(spec_paths: list[str]) -> list[str]:
     return sorted(set(out))
 
 
+def spki_pin(ca: Path) -> str | None:
+    """The base64 SHA-256 of the CA's public key, as Chromium's ``--ignore-certificate-errors-spki-list``
+    takes it: the browser trusts this CA's certificates without a CA install anywhere."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        cert = x509.load_pem_x509_certificate(ca.read_bytes())
+    except (OSError, ValueError, ImportError):
+        return None
+    import base64
+    import hashlib
+
+    der = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
 def mitmdump_argv(a: argparse.Namespace) -> list[str]:
     host, _, port = a.listen.rpartition(":")
     if not host or not port.isdigit():
@@ -48,7 +65,9 @@ def mitmdump_argv(a: argparse.Namespace) -> list[str]:
                         ("portalspec_allow_write", a.allow_write), ("portalspec_pseudonymize", a.pseudonymize)):
         for v in values:
             argv += ["--set", f"{opt}={v}"]
-    if a.block_writes:
+    if getattr(a, "forward_writes", False):
+        argv += ["--set", "portalspec_block_writes=false"]
+    else:
         argv += ["--set", "portalspec_block_writes=true", "--set", f"portalspec_write_reply={a.write_reply}"]
     if a.confdir:
         argv += ["--set", f"confdir={a.confdir}"]
@@ -68,9 +87,16 @@ def run_record(a: argparse.Namespace) -> int:
         from ..specs.index import SpecIndex, tell_spec_errors
 
         tell_spec_errors(SpecIndex.load(a.specs), lambda m: print(f"warning: {m}", file=sys.stderr))
-    print(f"  browser:  chromium --proxy-server=http://{a.listen} --user-data-dir=$(mktemp -d)")
+    ca = confdir / "mitmproxy-ca-cert.pem"
+    spki = spki_pin(ca)
+    pin = f" --ignore-certificate-errors-spki-list={spki}" if spki else ""
+    print(f"  browser:  chromium --proxy-server=http://{a.listen} --proxy-bypass-list='<-loopback>'{pin} "
+          f"--user-data-dir=$(mktemp -d)")
+    if not spki:
+        print("            (mitmproxy creates its CA on first start: run record again to get the certificate pin, "
+              "or trust the CA below)")
     print(f"  CA cert:  {confdir / 'mitmproxy-ca-cert.pem'} (created on first start; or browse http://mitm.it via the proxy)")
-    if a.block_writes:
+    if not getattr(a, "forward_writes", False):
         how = "with a client-safe synthetic answer" if a.write_reply == "spec" else "with 409"
         print(f"  block-writes is ON: POST/PUT/PATCH/DELETE to portal hosts are recorded and answered locally {how}")
         if a.specs and not a.allow_write:
@@ -80,7 +106,8 @@ def run_record(a: argparse.Namespace) -> int:
                 for p in proposed[:5]:
                     print(f"    --allow-write '{p}'")
     else:
-        print("warning: --block-writes is off: writes you click in the portal WILL change the tenant", file=sys.stderr)
+        print("warning: --forward-writes: writes you click in the portal WILL change the tenant; each one is listed "
+              "in the capture's session summary", file=sys.stderr)
     print("  stop with Ctrl-C", flush=True)
     try:
         return subprocess.call(argv)
