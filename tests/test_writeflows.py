@@ -166,3 +166,23 @@ def test_overlay_writes_a_workflows_sentence_for_a_documented_write(tmp_path) ->
     assert ctx and ctx[0]["update"]["workflows"] == [
         "Seen after GET /users; sends /principalId from GET /users /value/0/id."]
     assert not any("200" in a["update"] or "201" in a["update"] for a in actions)  # a synthetic answer is no response
+
+
+def test_many_flows_go_to_disk_and_come_back_the_same() -> None:
+    """Past ``SPILL_AT`` closed flows, the report's collector keeps them on disk: the flows read back,
+    in order, are the ones a collector holding everything in memory gives, and report.json holds them."""
+    from portalspec.report.run import report_json
+    from portalspec.writeflows import collect
+
+    calls = _calls(3, n=3000)
+    kept, spilled = FlowCollector(60), FlowCollector(60, spill=True)
+    for page, step in calls:
+        kept.add(page, step)
+        spilled.add(page, step)
+    assert spilled._spill is not None and len(spilled._spill.offsets) > collect.SPILL_AT
+    assert len(spilled.closed) <= collect.SPILL_AT + 1
+    name = lambda f, n: finish(f, n, lambda host, method, path: None)  # noqa: E731
+    a, b = spilled.flows(name), [name(f, i + 1) for i, f in enumerate(kept.flows())]
+    assert len(a) == len(b) > 100 and a == b and a[5] == b[5] and a[-1] == b[-1] and a[:3] == b[:3]
+    doc = json.loads(b"".join(report_json({"summary": {}, "flows": a})))
+    assert doc["flows"] == b

@@ -163,9 +163,9 @@ class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
     def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
-                 flow_gap: float | None = DEFAULT_GAP_S) -> None:
+                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False) -> None:
         """``flow_gap=None``: no write flows (``report --no-flows``)."""
-        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S),
+        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill),
                            inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(index.operations)))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
@@ -317,4 +317,4 @@ def note_kind(note: str) -> str:
 
 
 def build_facts(index: SpecIndex, captures: list[str], flow_gap: float | None = DEFAULT_GAP_S) -> Facts:
-    return FactsBuilder(index, captures, flow_gap=flow_gap).add_captures(captures)
+    return FactsBuilder(index, captures, flow_gap=flow_gap, spill=True).add_captures(captures)

@@ -158,7 +158,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
             "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "session_headers": session}
 
 
-def _flows(facts: Facts, templates: list[Any]) -> list[dict[str, Any]]:
+def _flows(facts: Facts, templates: list[Any]) -> Any:
     """The write flows, each step named by its operation or its undocumented template."""
     by_hm: dict[tuple[str, str], list[tuple[re.Pattern[str], str]]] = {}
     for t in templates:
@@ -172,4 +172,4 @@ def _flows(facts: Facts, templates: list[Any]) -> list[dict[str, Any]]:
                 return tpl
         return None
 
-    return [finish(f, i + 1, template_of) for i, f in enumerate(facts.flows.flows())]
+    return facts.flows.flows(lambda f, n: finish(f, n, template_of))

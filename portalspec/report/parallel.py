@@ -139,7 +139,7 @@ def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list
     from ..pool import worker_context
 
     chunks = plan_chunks(captures, chunk_bytes)
-    total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S),
+    total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=True),
                   inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(index.operations)))
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []

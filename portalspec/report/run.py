@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .. import jsoncodec
 from ..errors import PortalspecError
@@ -19,6 +19,24 @@ FORMATS = ("md", "html", "json", "sarif")
 FAIL_ON = ("undocumented", "drift", "blocked", "ambiguous", "errors", "spec_errors")
 
 
+_FLOWS_MARK = "\u0000portalspec-flows\u0000"
+
+
+def report_json(report: dict[str, Any]) -> Iterator[bytes]:
+    """report.json in chunks: indented, with the flows written one a line as they are read (there
+    may be many: they are never all in memory)."""
+    flows = report.get("flows")
+    if isinstance(flows, list) or flows is None:
+        yield jsoncodec.dumps_pretty(report) + b"\n"
+        return
+    head, _, tail = jsoncodec.dumps_pretty({**report, "flows": [_FLOWS_MARK]}).partition(
+        jsoncodec.dumps(_FLOWS_MARK))
+    yield head.rstrip()
+    for i, f in enumerate(flows):
+        yield (b"\n    " if i == 0 else b",\n    ") + jsoncodec.dumps(f)
+    yield b"\n  " + tail.lstrip() + b"\n"
+
+
 def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True,
                  index: Any = None) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
@@ -26,7 +44,7 @@ def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay:
     written: dict[str, Path] = {}
     if "json" in formats:
         written["json"] = out / "report.json"
-        write_atomic(written["json"], jsoncodec.dumps_pretty(report) + b"\n", 0o644)
+        write_atomic(written["json"], report_json(report), 0o644)
     if "md" in formats:
         from .render_md import render_markdown
 

@@ -130,16 +130,90 @@ def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str,
     )
 
 
+SPILL_AT = 32  # closed flows held in memory before they go to the spill file
+
+
+class Spill:
+    """Closed flows on disk (one JSON line each), so that memory does not grow with their number."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.file = tempfile.TemporaryFile()
+        self.offsets: list[tuple[float, str, int]] = []  # (start time, page, byte offset)
+
+    def add(self, flows: list[dict[str, Any]]) -> None:
+        from .. import jsoncodec
+
+        self.file.seek(0, 2)
+        for f in flows:
+            self.offsets.append((f["t"], f["page"], self.file.tell()))
+            self.file.write(jsoncodec.dumps(f) + b"\n")
+
+    def read(self, offset: int) -> dict[str, Any]:
+        from .. import jsoncodec
+
+        self.file.seek(offset)
+        return jsoncodec.loads(self.file.readline())
+
+
+class FlowList:
+    """The flows, in time order, read one at a time: ``len``, iteration (again and again), an index
+    or a slice; each is named by ``finish`` as it is read. Equal to a list of the same flows."""
+
+    def __init__(self, memory: list[dict[str, Any]], spill: Spill | None, finish: Any) -> None:
+        order = [(f["t"], f["page"], 0, i) for i, f in enumerate(memory)]
+        if spill is not None:
+            order += [(t, page, 1, off) for t, page, off in spill.offsets]
+        order.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
+        self._order, self._memory, self._spill, self._finish = order, memory, spill, finish
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _get(self, n: int) -> dict[str, Any]:
+        _, _, where, key = self._order[n]
+        raw = self._memory[key] if where == 0 else self._spill.read(key)  # type: ignore[union-attr]
+        import copy
+
+        return self._finish(copy.deepcopy(raw) if where == 0 else raw, n + 1)
+
+    def __getitem__(self, n: Any) -> Any:
+        if isinstance(n, slice):
+            return [self._get(i) for i in range(*n.indices(len(self)))]
+        return self._get(n if n >= 0 else len(self) + n)
+
+    def __iter__(self) -> Any:
+        return (self._get(i) for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self._order)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (FlowList, list)) else NotImplemented
+
+
 @dataclass
 class FlowCollector:
     """Per page: its first segment (``heads``, kept whole: a range before may continue it), the
-    flows closed in between, and its current segment (``tails``)."""
+    flows closed in between, and its current segment (``tails``). In the process that writes the
+    report (``spill=True``), closed flows beyond ``SPILL_AT`` go to a spill file."""
 
     gap: float = DEFAULT_GAP_S
     heads: dict[str, Segment] = field(default_factory=dict)
     head_closed: set[str] = field(default_factory=set)
     tails: dict[str, Segment] = field(default_factory=dict)
     closed: list[dict[str, Any]] = field(default_factory=list)  # flows read and compacted (``lineage.compact``)
+    spill: bool = False
+    _spill: Spill | None = None
+
+    def _closed(self, flow: dict[str, Any]) -> None:
+        self.closed.append(flow)
+        if self.spill and len(self.closed) > SPILL_AT:
+            if self._spill is None:
+                self._spill = Spill()
+            self._spill.add(self.closed)
+            self.closed = []
 
     def add(self, page: str, step: Step) -> None:
         tail = self.tails.get(page)
@@ -157,11 +231,12 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)  # kept: the range before may end with the same page
         elif seg.writes:
-            self.closed.append(compact(seg))
+            self._closed(compact(seg))
 
     def merge(self, later: "FlowCollector") -> None:
         """Fold the collector of the next byte range into this one."""
-        self.closed.extend(later.closed)
+        for f in later.closed:
+            self._closed(f)
         for page, head in later.heads.items():
             tail = self.tails.pop(page, None)
             later_tail = later.tails.get(page)
@@ -186,7 +261,7 @@ class FlowCollector:
                     self.heads[page] = head
                     self.head_closed.add(page)
                 elif head.writes:
-                    self.closed.append(compact(head))
+                    self._closed(compact(head))
             if later_tail is not None:
                 self.tails[page] = later_tail
 
@@ -194,15 +269,18 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)
         elif seg.writes:
-            self.closed.append(compact(seg))
+            self._closed(compact(seg))
 
-    def flows(self) -> list[dict[str, Any]]:
-        """Every flow, heads and open tails included, compacted, in time order."""
+    def flows(self, finish: Any = None) -> Any:
+        """Every flow, heads and open tails included, compacted, in time order; with ``finish``
+        (``lineage.finish``), a ``FlowList`` that reads them one at a time."""
         out = list(self.closed)
         seen: set[int] = set()
         for seg in list(self.heads.values()) + list(self.tails.values()):
             if seg.writes and id(seg) not in seen:
                 out.append(compact(seg))
                 seen.add(id(seg))
+        if finish is not None:
+            return FlowList(out, self._spill, finish)
         out.sort(key=lambda f: (f["t"], f["page"]))
         return out
