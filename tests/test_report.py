@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 import pytest
 
 from portalspec.importers import import_file
@@ -271,3 +272,22 @@ def test_broken_ref_is_told_by_match_and_report(tmp_path: Path, demo_report: Pat
     ok = cli("report", str(cap), "--specs", str(demo_report.parent.parent / "specs" / "demo"), "--out",
              str(tmp_path / "ok"), "--fail-on", "spec_errors")
     assert ok.returncode == 0 and "spec error" not in ok.stderr
+
+
+def test_update_spec_refuses_a_change_that_adds_a_validation_error(tmp_path: Path) -> None:
+    specs = tmp_path / "demo"
+    shutil.copytree(ROOT / "specs" / "demo", specs)
+    before = {p: p.read_text() for p in specs.iterdir()}
+    bad = {"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "extends": str(specs / "paths.yml"),
+           "actions": [{"target": "$['paths']['/users']", "update": {"put": {"summary": "no responses"}}}]}
+    good = {**bad, "actions": [{"target": "$['paths']['/users']", "update": {
+        "put": {"operationId": "Users.Replace", "responses": {"200": {"description": "OK"}}}}}]}
+    for name, doc in (("bad", bad), ("good", good)):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(doc))
+    r = cli("update-spec", str(tmp_path / "bad.yaml"), "--specs", str(specs), "--in-place")
+    assert r.returncode == 2 and "refused" in r.stderr and "responses" in r.stderr and "Traceback" not in r.stderr
+    assert {p: p.read_text() for p in specs.iterdir()} == before
+    r = cli("update-spec", str(tmp_path / "bad.yaml"), "--specs", str(specs))
+    assert r.returncode == 1 and "+    put:" in r.stdout and "refused" in r.stderr
+    r = cli("update-spec", str(tmp_path / "good.yaml"), "--specs", str(specs), "--in-place")
+    assert r.returncode == 0 and "Users.Replace" in (specs / "paths.yml").read_text()
