@@ -241,7 +241,7 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
         op = new_operation(u, template, place.renames, spec.taken, spec.source, place.neighbour_id, place.tags,
                            place.surface, place.header_profile, workflows.get((u["method"], u["template"])),
                            spec.uses_context, place.neighbour_node, lambda s: spec.reuse(s, place.file))
-        for file, target, update, after in place.writes(u["method"].lower(), op, template):
+        for file, target, update, after in place.writes(u["method"].lower(), op):
             key = (file, target, next(iter(update)) if len(update) == 1 and target.endswith("['paths']") else None)
             if key in pending:  # another method of the same new path: one path item
                 merged = pending[key]["update"]

@@ -59,7 +59,7 @@ class Place:
     def neighbour_id(self) -> str | None:
         return self.neighbour.operation_id if self.neighbour is not None else None
 
-    def writes(self, method: str, op: dict[str, Any], template: str) -> list[tuple[str, str, dict[str, Any], str | None]]:
+    def writes(self, method: str, op: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], str | None]]:
         """``(file, target, update, after)`` for the overlay: the operation, and the root's ``$ref``."""
         out = []
         for file, tokens, key, value, after in self._writes:
