@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _URL_RE = re.compile(r"^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?")
@@ -45,3 +47,14 @@ def _normalise_origin(origin: str) -> str:
         if not port or (port.isdigit() and _DEFAULT_PORTS.get(scheme.lower()) == int(port)):
             netloc = host
     return netloc
+
+
+def referer_page(entry: dict[str, Any]) -> str | None:
+    """The page a call was made from: its Referer as a full page URL, as nodoc's browsedPages give it
+    (the query is left out), or None when the call has no Referer."""
+    for h in (entry.get("request") or {}).get("headers") or ():
+        if isinstance(h, dict) and str(h.get("name", "")).lower() == "referer":
+            parts = urlsplit(str(h.get("value") or ""))
+            page = parts.path + (f"#{parts.fragment}" if parts.fragment else "")
+            return f"{parts.scheme}://{parts.netloc}{page or '/'}" if parts.netloc else page or "/"
+    return None

@@ -59,7 +59,7 @@ def test_odata_segments_keep_their_names_and_keys() -> None:
 def test_parameters_are_named_as_the_specs_name_the_segment(nodoc_index) -> None:  # type: ignore[no-untyped-def]
     from portalspec.shapes.paths import spec_param_names
 
-    names = spec_param_names(nodoc_index.operations)
+    names = spec_param_names(op.path for op in nodoc_index.operations)
     t = TemplateInferrer(param_names=names)
     for _ in range(2):
         t.add("h", "GET", f"/apiproxy/mtp/incidentQueue/incidents/{uuid.uuid4()}/portalspecNew")

@@ -122,14 +122,15 @@ class WriteBlocker:
 
             op = None
             index = self.scope.index if self.scope is not None else None
+            content = req.get_content(strict=False)  # decoded once: matched on, and echoed back
             if index is not None:
                 from ..matching.matcher import Call
 
-                text = req.get_text(strict=False) if req.raw_content else None
+                text = content.decode("utf-8", "replace") if content else None
                 op = index.matcher.match(Call(req.method.upper(), req.pretty_url, text,
                                               req.headers.get("content-type", ""))).op
             self.calls += 1
-            reply = synthetic_reply(op, req.method.upper(), req.pretty_url, req.get_content(strict=False), self.calls)
+            reply = synthetic_reply(op, req.method.upper(), req.pretty_url, content, self.calls)
             flow.response = http.Response.make(reply.status, reply.body, reply.headers)
             flow.metadata[_META_SYNTHETIC] = reply.kind
         log.info(f"portalspec: blocked {req.method} {req.pretty_url}")

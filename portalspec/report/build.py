@@ -23,7 +23,7 @@ from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
 from ..shapes.paths import Shape, TemplateInferrer, spec_literals, spec_param_names
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
-from ..urls import split_url
+from ..urls import referer_page, split_url
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of, step_of
 
 EXAMPLE_BODY_LIMIT = 4096
@@ -149,16 +149,6 @@ def _seen(obj: Any, started: str | None) -> None:
         obj.last_seen = max(filter(None, [obj.last_seen, started]))
 
 
-def _referer_page(entry: dict[str, Any]) -> str | None:
-    for h in (entry.get("request") or {}).get("headers") or []:
-        if isinstance(h, dict) and str(h.get("name", "")).lower() == "referer":
-            parts = urlsplit(str(h.get("value") or ""))
-            page = parts.path + (f"#{parts.fragment}" if parts.fragment else "")
-            # the full page URL, as nodoc's browsedPages give it (the query is left out)
-            return f"{parts.scheme}://{parts.netloc}{page or '/'}" if parts.netloc else page or "/"
-    return None
-
-
 class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
@@ -166,7 +156,7 @@ class FactsBuilder:
                  flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False) -> None:
         """``flow_gap=None``: no write flows (``report --no-flows``)."""
         self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill),
-                           inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(index.operations)))
+                           inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(op.path for op in index.operations)))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
         self.checker = DriftChecker()
@@ -189,6 +179,7 @@ class FactsBuilder:
         m = f.index.matcher.match(call_from_entry(entry))
         started = entry.get("startedDateTime")
         ext = entry.get("_portalspec") or {}
+        page = referer_page(entry)  # read once: browsed pages and write flows both use it
         f.calls += 1
         host = urlsplit(m.url).netloc
         f.hosts[host] += 1
@@ -203,19 +194,19 @@ class FactsBuilder:
             f.notes[note_kind(str(note))] += 1
         if m.op is not None:
             f.matched += 1
-            self._documented(m, m.op, entry, ref, started, blocked)
+            self._documented(m, m.op, entry, ref, started, blocked, page)
             for inner in m.inner:
                 if inner.op is not None:
                     st = self._stats(inner.op)
                     st.calls += 1
         else:
             f.reasons[m.reason or "undocumented"] += 1
-            self._undocumented(m, entry, ref, started, blocked, host)
+            self._undocumented(m, entry, ref, started, blocked, host, page)
         if self.flows:
             t = epoch(started)
             self._t = t if t is not None else self._t
             netloc, path, query = split_url(m.url)
-            f.flows.add(page_of(entry), step_of(entry, m, netloc, path, query, self._t))
+            f.flows.add(page_of(entry, page), step_of(entry, m, netloc, path, query, self._t))
 
     def _stats(self, op: Operation) -> OpStats:
         st = self.facts.ops.get(op.key)
@@ -224,7 +215,7 @@ class FactsBuilder:
         return st
 
     def _documented(self, m: Match, op: Operation, entry: dict[str, Any], ref: dict[str, Any], started: str | None,
-                    blocked: bool) -> None:
+                    blocked: bool, page: str | None) -> None:
         st = self._stats(op)
         st.calls += 1
         f = self.facts
@@ -239,7 +230,6 @@ class FactsBuilder:
             st.statuses[status] += 1
         st.blocked += blocked
         _seen(st, started)
-        page = _referer_page(entry)
         if page and len(st.browsed) < 10:
             st.browsed.add(page)
         if m.variant and m.variant.get("graphql"):
@@ -274,16 +264,16 @@ class FactsBuilder:
                 st.response.add(resp_body)
 
     def _undocumented(self, m: Match, entry: dict[str, Any], ref: dict[str, Any], started: str | None,
-                      blocked: bool, host: str) -> None:
+                      blocked: bool, host: str, page: str | None) -> None:
         path = urlsplit(m.url).path
         shape = self.facts.inferrer.add(host, m.method, path)
         if shape is None:
             return
-        _add_to_shape(shape, entry, ref, started, blocked, m.reason, m.nearest)
+        _add_to_shape(shape, entry, ref, started, blocked, m.reason, m.nearest, page)
 
 
 def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], started: str | None, blocked: bool,
-                  reason: str | None, nearest: str | None = None) -> None:
+                  reason: str | None, nearest: str | None = None, page: str | None = None) -> None:
     req_body = _body_value((entry.get("request") or {}).get("postData"))
     if req_body is not None:
         shape.request.add(req_body)
@@ -301,7 +291,7 @@ def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], star
     if started:
         shape.first_seen = min(filter(None, [shape.first_seen, started]))
         shape.last_seen = max(filter(None, [shape.last_seen, started]))
-    page = _referer_page(entry)
+    page = page
     if page and len(shape.referers) < 10:
         shape.referers.add(page)
 

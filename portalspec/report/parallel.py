@@ -140,7 +140,7 @@ def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list
 
     chunks = plan_chunks(captures, chunk_bytes)
     total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=True),
-                  inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(index.operations)))
+                  inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(op.path for op in index.operations)))
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
         it = iter(chunks)

@@ -269,14 +269,19 @@ def _idlike(v: str | None) -> bool:
     return v is not None and any(c.isdigit() for c in v) and not v.isalpha()
 
 
-def spec_param_names(operations: Any) -> dict[str, str]:
-    """The parameter name the specs most often give right after a literal segment (``/devices/{DeviceId}``)."""
+def spec_param_names(paths: Any) -> dict[str, str]:
+    """The parameter name the specs most often give right after a literal segment (``devices`` ->
+    ``DeviceId`` from ``/devices/{DeviceId}``), and to an OData entity's key (``roles(`` -> ``roleid``)."""
     seen: dict[str, Counter[str]] = defaultdict(Counter)
-    for op in operations:
-        segs = op.path.strip("/").split("/")
+    for path in paths:
+        segs = path.strip("/").split("/")
         for a, b in zip(segs, segs[1:]):
             if "{" not in a and b.startswith("{") and b.endswith("}") and b.count("{") == 1:
                 seen[a.lower()][b[1:-1]] += 1
+        for b in segs:
+            if "(" in b:
+                for key in re.findall(r"\{([^}]+)\}", b):
+                    seen[b.split("(", 1)[0].lower() + "("][key] += 1
     return {k: c.most_common(1)[0][0] for k, c in seen.items()}
 
 

@@ -31,11 +31,12 @@ def family_of(host: str) -> str:
 def new_family_specs(report: dict[str, Any], out: Path, index: Any) -> dict[Path, str]:
     """``{root file: text}`` for every family of undocumented calls on hosts no spec serves (a server
     whose whole host is a variable serves none in particular)."""
-    from .overlay import _spec_for_host, new_operation
+    from .overlay import HostServers, new_operation
 
+    hosts = HostServers(index)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for u in report.get("undocumented") or []:
-        if _spec_for_host(report.get("specs") or [], index, u["host"], u["template"]) is None:
+        if hosts.spec_for(u["host"], u["template"]) is None:
             groups[family_of(u["host"])].append(u)
     written: dict[Path, str] = {}
     for fam, rows in sorted(groups.items()):

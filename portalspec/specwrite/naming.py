@@ -12,7 +12,6 @@ the specs do ("List secure score initiatives"). Ids stay unique in their spec.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Iterable
 
 _DOTTED = re.compile(r"^[A-Z][A-Za-z0-9]*(?:\.[A-Z][A-Za-z0-9]*)+$")
@@ -126,28 +125,20 @@ def summary(method: str, path: str) -> str:
     return f"{verb.capitalize()} {' '.join(noun)}"
 
 
-def parameter_names(path: str, spec_paths: Iterable[str]) -> dict[str, str]:
-    """Renames for ``path``'s parameters: the name the spec gives a parameter after the same literal
-    segment elsewhere (``/devices/{DeviceId}``), most often used first."""
-    after: dict[str, Counter[str]] = {}
-    for p in spec_paths:
-        segs = p.strip("/").split("/")
-        for a, b in zip(segs, segs[1:]):
-            m = re.fullmatch(r"\{([^}]+)\}", b)
-            if m and not a.startswith("{"):
-                after.setdefault(a.lower(), Counter())[m.group(1)] += 1
-            for key in re.findall(r"\{([^}]+)\}", b) if "(" in b else ():
-                after.setdefault(b.split("(", 1)[0].lower() + "(", Counter())[key] += 1
+def parameter_names(path: str, names: dict[str, str]) -> dict[str, str]:
+    """Renames for ``path``'s parameters, from the spec's own names (``shapes.paths.spec_param_names``):
+    the name it gives a parameter after the same literal segment (``/devices/{DeviceId}``), or to the
+    key of the same OData entity."""
     out: dict[str, str] = {}
     segs = path.strip("/").split("/")
     for a, b in zip(segs, segs[1:]):
         m = re.fullmatch(r"\{([^}]+)\}", b)
-        if m and a.lower() in after:
-            out[m.group(1)] = after[a.lower()].most_common(1)[0][0]
+        if m and a.lower() in names:
+            out[m.group(1)] = names[a.lower()]
     for b in segs:
         if "(" in b:
             keys = re.findall(r"\{([^}]+)\}", b)
-            known = after.get(b.split("(", 1)[0].lower() + "(")
+            known = names.get(b.split("(", 1)[0].lower() + "(")
             if known and len(keys) == 1:
-                out[keys[0]] = known.most_common(1)[0][0]
+                out[keys[0]] = known
     return out

@@ -30,22 +30,32 @@ from .placement import PlacementPlanner
 _TYPES = {"string", "integer", "number", "boolean", "object", "array"}
 
 
-def _spec_for_host(report_specs: list[dict[str, Any]], index: Any, host: str, template: str) -> tuple[str, str] | None:
-    """(root file, path relative to the server base) of the spec whose server serves ``host``."""
-    if index is None:
-        return None
+class HostServers:
+    """Which spec serves a host: every spec's servers (its own and its operations'), listed once."""
+
+    def __init__(self, index: Any) -> None:
+        self.servers: list[tuple[str, list[Server]]] = [] if index is None else [
+            (spec.root, list(dict.fromkeys([*spec.servers, *(s for op in spec.operations for s in op.servers)])))
+            for spec in index.specs]
+
+    def spec_for(self, host: str, template: str) -> tuple[str, str] | None:
+        """(root file, path relative to the server base) of the spec whose server serves ``host``;
+        a server whose whole host is a variable serves none in particular."""
+        return _spec_for_host(self.servers, host, template)
+
+
+def _spec_for_host(specs: list[tuple[str, list[Server]]], host: str, template: str) -> tuple[str, str] | None:
     best: tuple[int, str, str] | None = None
-    for spec in index.specs:
-        servers: list[Server] = list(dict.fromkeys([*spec.servers, *(s for op in spec.operations for s in op.servers)]))
+    for root, servers in specs:
         for srv in servers:
             if srv.host_regex is None or srv.host_regex == "[^/]+" or not re.fullmatch(srv.host_regex, host.lower()):
                 continue
             base = srv.base_path
             if base and (template == base or template.startswith(base + "/")):
                 rel = template[len(base):] or "/"
-                cand = (len(base), spec.root, rel)
+                cand = (len(base), root, rel)
             elif not base:
-                cand = (0, spec.root, template)
+                cand = (0, root, template)
             else:
                 continue
             if best is None or cand[0] > best[0]:
@@ -224,10 +234,11 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
         index = SpecIndex.load(roots) if roots else None
     actions: dict[str, list[dict[str, Any]]] = defaultdict(list)
     planner = PlacementPlanner(report, index)
+    hosts = HostServers(index)
     pending: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     workflows = _workflows(report.get("flows") or [])
     for u in report["undocumented"]:
-        where = _spec_for_host(report["specs"], index, u["host"], u["template"])
+        where = hosts.spec_for(u["host"], u["template"])
         if where is None:
             continue
         root, rel = where

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..specs.model import Operation, Spec
 from .locate import Cursor, _doc, _pointer_tokens, jsonpath
+from ..shapes.paths import spec_param_names
 from .naming import parameter_names
 
 
@@ -106,7 +107,7 @@ class SpecPlan:
         profiles = doc.get("x-nodoc-headerProfiles")
         self.profiles = set(profiles) if isinstance(profiles, dict) else set()
         self.taken = {op.operation_id for op in spec.operations if op.operation_id}
-        self.all_paths = [op.path for op in spec.operations]
+        self.param_names = spec_param_names(op.path for op in spec.operations)
         self._components: dict[frozenset[tuple[str, Any]], tuple[str, str]] | None = None
 
     def node(self, op: Operation) -> dict[str, Any]:
@@ -174,7 +175,7 @@ class SpecPlan:
             if same:
                 return self._into_item(same[0], documented, pages)
         segs = _segments(rel)
-        renames = parameter_names(rel, self.all_paths)
+        renames = parameter_names(rel, self.param_names)
         template = rel
         for old, new in renames.items():
             template = template.replace("{" + old + "}", "{" + new + "}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..specs.model import WRITE_METHODS
 from .lineage import compact
@@ -96,16 +95,12 @@ def epoch(started: Any) -> float | None:
         return None
 
 
-def page_of(entry: dict[str, Any]) -> str:
-    """The page a call was made from: its Referer without query, and the browser's page ref (tab) where known."""
-    ref = ""
-    for h in (entry.get("request") or {}).get("headers") or []:
-        if isinstance(h, dict) and str(h.get("name", "")).lower() == "referer":
-            p = urlsplit(str(h.get("value") or ""))
-            ref = f"{p.scheme}://{p.netloc}{p.path}" if p.netloc else p.path
-            break
+def page_of(entry: dict[str, Any], referer: str | None) -> str:
+    """A flow's page: the call's Referer page (``urls.referer_page``) and the browser's page ref (tab)
+    where known."""
     tab = entry.get("pageref") or (entry.get("_portalspec") or {}).get("tab")
-    return f"{ref or '(no referer)'}" + (f" [{tab}]" if tab else "")
+    page = referer.partition("#")[0] if referer else "(no referer)"  # a browser's Referer has no fragment
+    return page + (f" [{tab}]" if tab else "")
 
 
 def _text(body: Any) -> str | None:
