@@ -17,7 +17,7 @@ from wsproto.frame_protocol import Opcode
 
 from portalspec.fixtures.decoding import DecodeError, decode_content
 from portalspec.fixtures.store import CaptureReader
-from portalspec.record.addon import PortalScope, Recorder, WriteBlocker
+from portalspec.record.addon import RecordAddon
 from portalspec.record.scope import Scope
 
 from .canary import Canaries
@@ -45,14 +45,13 @@ def test_bad_compressed_bodies_are_clear_errors() -> None:
 
 def test_websocket_traffic_is_noted_and_redacted(tmp_path: Path) -> None:
     c = Canaries()
-    scope, blocker, rec = PortalScope(), WriteBlocker(), Recorder()
-    with taddons.context(scope, blocker, rec) as tctx:
-        tctx.configure(scope, portalspec_host=["example.com"])
-        tctx.configure(rec, portalspec_out=str(tmp_path / "cap"))
+    rec = RecordAddon()
+    with taddons.context(rec) as tctx:
+        tctx.configure(rec, portalspec_host=["example.com"], portalspec_out=str(tmp_path / "cap"))
         f = tflow.twebsocketflow()
         f.websocket.messages = [websocket.WebSocketMessage(Opcode.TEXT, True, json.dumps({"auth": c.jwt_token}).encode()),
                                 *[websocket.WebSocketMessage(Opcode.TEXT, i % 2 == 0, f"msg {i}".encode()) for i in range(30)]]
-        scope.requestheaders(f)
+        rec.requestheaders(f)
         rec.websocket_end(f)
         rec.done()
     (entry,) = list(CaptureReader(tmp_path / "cap"))
