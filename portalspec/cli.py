@@ -178,6 +178,12 @@ def cmd_record(a: argparse.Namespace) -> int:
     return run_record(a)
 
 
+def cmd_attach(a: argparse.Namespace) -> int:
+    from .record.command import run_attach
+
+    return run_attach(a)
+
+
 def cmd_diff(a: argparse.Namespace) -> int:
     from .shapes.capdiff import run_diff
 
@@ -200,6 +206,27 @@ def cmd_update_spec(a: argparse.Namespace) -> int:
     from .specwrite.apply import run_update_spec
 
     return run_update_spec(a)
+
+
+def _capture_args(sp: argparse.ArgumentParser) -> None:
+    """The options every recording transport takes (record through the proxy, attach over CDP)."""
+    sp.add_argument("--out", "-o", required=True, metavar="CAPDIR")
+    sp.add_argument("--specs", action="append", default=[], metavar="DIR", help="specs whose servers set the recording scope")
+    sp.add_argument("--portal", action="append", default=[], metavar="FAMILY", help="record only these portal families")
+    sp.add_argument("--host", action="append", default=[], metavar="PATTERN", help="also record these host patterns (fnmatch)")
+    sp.add_argument("--block-writes", action="store_true",
+                    help="answer POST/PUT/PATCH/DELETE locally, never forward them (the default; kept for scripts)")
+    sp.add_argument("--forward-writes", action="store_true",
+                    help="let writes reach the portal: each one is a real change to a real tenant")
+    sp.add_argument("--write-reply", choices=("spec", "409"), default="spec",
+                    help="how a blocked write is answered: the operation's documented success so the page goes on "
+                         "(spec, the default), or a 409 refusal")
+    sp.add_argument("--allow-write", action="append", default=[], metavar="PATTERN",
+                    help="let these writes through (METHOD /path glob, e.g. 'POST */search*')")
+    sp.add_argument("--pseudonymize", type=_csv, default=[], metavar="KINDS")
+    sp.add_argument("--body-limit", type=_size, default=1024 * 1024, metavar="SIZE")
+    sp.add_argument("--status-every", type=float, default=10.0, metavar="SECONDS",
+                    help="when not on a terminal: print the session's figures this often (default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,24 +284,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-flows", action="store_true", help="do not group calls into write flows")
     sp.add_argument("--no-cache", action="store_true")
 
-    sp = add("record", cmd_record, "Start mitmdump with the portalspec addon and record redacted fixtures.")
-    sp.add_argument("--out", "-o", required=True, metavar="CAPDIR")
-    sp.add_argument("--specs", action="append", default=[], metavar="DIR", help="specs whose servers set the recording scope")
-    sp.add_argument("--portal", action="append", default=[], metavar="FAMILY", help="record only these portal families")
-    sp.add_argument("--host", action="append", default=[], metavar="PATTERN", help="also record these host patterns (fnmatch)")
-    sp.add_argument("--block-writes", action="store_true",
-                    help="answer POST/PUT/PATCH/DELETE locally, never forward them (the default; kept for scripts)")
-    sp.add_argument("--forward-writes", action="store_true",
-                    help="let writes reach the portal: each one is a real change to a real tenant")
-    sp.add_argument("--write-reply", choices=("spec", "409"), default="spec",
-                    help="with --block-writes: answer with the operation's documented success so the page goes on "
-                         "(spec, the default), or refuse with 409")
-    sp.add_argument("--allow-write", action="append", default=[], metavar="PATTERN",
-                    help="with --block-writes: let these through (METHOD /path glob, e.g. 'POST */search*')")
+    sp = add("record", cmd_record, "Record redacted fixtures through mitmdump; with --browser, start the browser too.")
+    _capture_args(sp)
     sp.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
     sp.add_argument("--confdir", metavar="DIR", help="mitmproxy confdir (CA certificate); default ~/.mitmproxy")
-    sp.add_argument("--pseudonymize", type=_csv, default=[], metavar="KINDS")
-    sp.add_argument("--body-limit", type=_size, default=1024 * 1024, metavar="SIZE")
+    sp.add_argument("--browser", choices=("chromium", "chrome", "msedge"),
+                    help="start this browser on the proxy (its CA trusted by pin, no CA install); stop when it closes")
+    sp.add_argument("--profile", default="default", metavar="NAME",
+                    help="with --browser: the persistent browser profile to use (sign-in survives between sessions)")
+    sp.add_argument("--url", metavar="URL", help="with --browser: the page to open (default: the first page the specs "
+                                                 "list in x-nodoc-live-capture.browsedPages)")
+    sp.add_argument("--browser-arg", action="append", default=[], metavar="ARG",
+                    help="with --browser: one more browser argument (repeatable, e.g. --browser-arg=--headless)")
+    sp.add_argument("--set", dest="mitm_set", action="append", default=[], metavar="OPTION=VALUE",
+                    help="a mitmproxy option for the proxy (repeatable, e.g. ssl_verify_upstream_trusted_ca=FILE)")
+
+    sp = add("attach", cmd_attach, "Record from a browser you already run, over the DevTools protocol (no proxy, no CA).")
+    sp.add_argument("--cdp", default="http://127.0.0.1:9222", metavar="URL",
+                    help="the browser's remote-debugging address (started with --remote-debugging-port=9222)")
+    _capture_args(sp)
 
     sp = add("diff", cmd_diff, "What changed between two captures: endpoints, properties, types, statuses.")
     sp.add_argument("old", metavar="OLD_CAPDIR")

@@ -19,13 +19,12 @@ from mitmproxy.addonmanager import Loader
 
 from ..fixtures.entries import DEFAULT_BODY_LIMIT
 from ..fixtures.flow_entry import flow_to_entry
-from .pipeline import WRITE_REPLIES, Pipeline, Settings, status_json
+from .pipeline import STATUS_PREFIX, WRITE_REPLIES, Pipeline, Settings, status_json
 
 log = logging.getLogger("portalspec")
 _META_SCOPE = "portalspec_in_scope"
 _META_BLOCKED = "portalspec_blocked"
 _META_SYNTHETIC = "portalspec_synthetic"
-STATUS_PREFIX = "portalspec-status "
 _STATUS_EVERY = 1.0
 
 

@@ -26,6 +26,7 @@ from .scope import Scope
 log = logging.getLogger("portalspec")
 BLOCKED_STATUS = 409
 WRITE_REPLIES = ("spec", "409")
+STATUS_PREFIX = "portalspec-status "  # the addon's status lines on mitmdump's stdout
 
 
 @dataclass
