@@ -427,6 +427,77 @@ def bench_addon(n_small: int, n_big: int) -> dict[str, Any]:
     return res
 
 
+def bench_attach(n_small: int, n_big: int) -> dict[str, Any]:
+    """Paired: two headless Chromiums on one upstream, one with ``attach`` (block-writes on, so every
+    XHR/fetch is paused in the Fetch domain), calls alternating; each call timed inside the page."""
+    from portalspec.record.attach import Attach
+    from portalspec.record.cdp import CDPClient, browser_ws_url
+    from portalspec.record.pipeline import Pipeline, Settings
+    from tests.portal import PortalServer  # noqa: PLC0415
+    from tests.test_record_attach import DebuggedChromium, User  # noqa: PLC0415
+
+    work = OUT / "attach"
+    shutil.rmtree(work, ignore_errors=True)
+    spec = work / "spec"
+    spec.mkdir(parents=True)
+    for f in (ROOT / "specs" / "demo").iterdir():
+        (spec / f.name).write_text(f.read_text().replace("https://admin.demo-portal.example/api", "http://127.0.0.1:{port}/api"))
+    big = json.dumps({"rows": ["x" * 1000] * 1040}).encode()  # about 1 MiB
+
+    class Portal(PortalServer):
+        def route(self, method: str, path: str, body: bytes) -> tuple[int, bytes, str, dict[str, str]]:
+            if path.startswith("/api/big"):
+                return 200, big, "application/json", {}
+            return super().route(method, path, body)
+
+    timed = ("(async () => {{ const t = performance.now(); const r = await fetch('{0}'); await r.text(); "
+             "return performance.now() - t; }})()")
+    browsers = {k: DebuggedChromium(work / f"profile-{k}") for k in ("without", "with")}
+    try:
+        with Portal() as portal:
+            pipeline = Pipeline(Settings(out=str(work / "cap"), specs=[str(spec)]), source="cdp")
+            attach = Attach(CDPClient(browser_ws_url(browsers["with"].endpoint)), pipeline)
+            attach.start()
+            users = {k: User(b.endpoint) for k, b in browsers.items()}
+            for u in users.values():
+                u.open(f"http://127.0.0.1:{portal.port}/api/users/me")
+            time.sleep(1.0)
+
+            def call(label: str, url: str) -> float:
+                u = users[label]
+                r = u.client.send("Runtime.evaluate", {"expression": timed.format(url), "awaitPromise": True,
+                                                       "returnByValue": True}, session=u.session, timeout=60)
+                return float(r["result"]["value"])
+
+            for _ in range(20):
+                for label in users:
+                    call(label, "/api/users/me")
+            times: dict[str, dict[str, list[float]]] = {k: {"small": [], "big": []} for k in users}
+            for i in range(n_small):
+                for label in (("without", "with") if i % 2 else ("with", "without")):
+                    times[label]["small"].append(call(label, f"/api/users/me?i={i}"))
+            for i in range(n_big):
+                for label in (("without", "with") if i % 2 else ("with", "without")):
+                    times[label]["big"].append(call(label, f"/api/big?i={i}"))
+            time.sleep(1.0)
+            attach.detach()
+            pipeline.close()
+            recorded = pipeline.stats.calls
+            for u in users.values():
+                u.client.close()
+    finally:
+        for b in browsers.values():
+            b.close()
+    res: dict[str, Any] = {"recorded": recorded}
+    for label, t in times.items():
+        res[f"{label}_attach"] = {"small_median_ms": round(statistics.median(t["small"]), 3), "small_p99_ms": round(_p99(t["small"]), 3),
+                                  "big_median_ms": round(statistics.median(t["big"]), 3), "big_p99_ms": round(_p99(t["big"]), 3)}
+    w, wo = res["with_attach"], res["without_attach"]
+    res["added_small_median_ms"] = round(w["small_median_ms"] - wo["small_median_ms"], 3)
+    res["added_big_median_ms"] = round(w["big_median_ms"] - wo["big_median_ms"], 3)
+    return res
+
+
 def _p99(xs: list[float]) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(len(s) * 0.99))]
@@ -460,6 +531,12 @@ def markdown(results: dict[str, Any]) -> str:
                      f"{a['without_addon']['small_median_ms']} ms | |")
         lines.append(f"| addon latency added, 1 MiB call (median) | {a['added_big_median_ms']} ms | mitmdump without addon "
                      f"{a['without_addon']['big_median_ms']} ms | |")
+    at = results.get("attach", {})
+    if at:
+        lines.append(f"| attach (CDP) latency added, small call (median, timed in the page) | {at['added_small_median_ms']} ms | "
+                     f"Chromium without attach {at['without_attach']['small_median_ms']} ms | |")
+        lines.append(f"| attach (CDP) latency added, 1 MiB call (median, timed in the page) | {at['added_big_median_ms']} ms | "
+                     f"Chromium without attach {at['without_attach']['big_median_ms']} ms | |")
     rows = results.get("scale", [])
     if rows:
         lines += ["", "| calls | HAR MB | import MB/s, 1 / 2 jobs | import calls/s, 1 / 2 jobs | import peak MB, 1 / 2 jobs "
@@ -496,7 +573,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--million", action="store_true", help="also run 1,000,000 calls")
     ap.add_argument("--quick", action="store_true", help="10k calls only, no external tools")
-    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,update_spec,templates,addon")
+    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,update_spec,templates,addon,attach")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     specs = nodoc_dir()
@@ -528,6 +605,9 @@ def main() -> None:
     if want("addon"):
         log("addon overhead...")
         results["addon"] = bench_addon(500 if not a.quick else 100, 30 if not a.quick else 5)
+    if want("attach") and shutil.which("chromium"):
+        log("attach overhead...")
+        results["attach"] = bench_attach(300 if not a.quick else 60, 30 if not a.quick else 5)
     if only and (HERE / "results.json").exists():  # a partial run updates its sections of the last full one
         previous = json.loads((HERE / "results.json").read_text())
         results = {**previous, **results}
