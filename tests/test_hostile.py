@@ -260,10 +260,23 @@ HTTP_CLIENTS = {"urllib.request", "http.client", "requests", "httpx", "aiohttp",
                 "asyncio.open_connection", "websockets", "pycurl"}
 
 
+# The one connection portalspec opens: to the DevTools address the user gives ``attach`` (the browser's own
+# debugging port), which carries DevTools commands, never a portal request.
+CDP_MODULE = "portalspec/record/cdp.py"
+# What ``attach`` may ask of the browser: follow targets, read what it loaded, answer or let go paused
+# requests, leave. Nothing that navigates, opens or closes a tab, replays a request or runs page script.
+CDP_ALLOWED = {"Target.setAutoAttach", "Target.detachFromTarget", "Runtime.runIfWaitingForDebugger", "Network.enable",
+               "Network.disable", "Network.getResponseBody", "Network.getRequestPostData", "Fetch.enable", "Fetch.disable",
+               "Fetch.continueRequest", "Fetch.fulfillRequest"}
+
+
 def test_package_has_no_http_client_of_its_own() -> None:
-    """The only traffic is the browser's, passed through mitmproxy: no module opens a connection."""
+    """The only traffic is the browser's, passed through mitmproxy: no module opens a connection, but the
+    DevTools client, which talks to the browser's debugging port only."""
     offenders = []
     for py in (ROOT / "portalspec").rglob("*.py"):
+        if str(py.relative_to(ROOT)) == CDP_MODULE:
+            continue
         tree = ast.parse(py.read_text())
         for node in ast.walk(tree):
             names: list[str] = []
@@ -278,6 +291,18 @@ def test_package_has_no_http_client_of_its_own() -> None:
                         n in ("open_connection", "create_connection", "urlopen"):
                     offenders.append(f"{py.relative_to(ROOT)}: {n}")
     assert offenders == []
+
+
+def test_attach_sends_only_devtools_commands_that_change_nothing() -> None:
+    import re
+
+    sent = set()
+    for py in (ROOT / "portalspec").rglob("*.py"):
+        sent |= set(re.findall(r"""send\(\s*["']([A-Z][A-Za-z]+\.[a-zA-Z]+)["']""", py.read_text()))
+    assert "Fetch.fulfillRequest" in sent and "Network.getResponseBody" in sent  # the scan sees the calls
+    assert sent <= CDP_ALLOWED, sent - CDP_ALLOWED
+    cdp = (ROOT / CDP_MODULE).read_text()
+    assert "replayXHR" not in cdp and "Page.navigate" not in cdp
 
 
 def test_record_defaults(tmp_path: Path) -> None:
