@@ -27,6 +27,7 @@ from ..urls import referer_page, split_url
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of, step_of
 
 EXAMPLE_BODY_LIMIT = 4096
+TIMELINE_SLOT_S = 10  # the finest time bin of the report's timeline
 
 
 def _body_value(body: dict[str, Any] | None) -> Any:
@@ -141,6 +142,8 @@ class Facts:
     flows: FlowCollector = field(default_factory=FlowCollector)
     spec_calls: Counter[str] = field(default_factory=Counter)  # documented calls per spec
     spec_headers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (spec, header) -> calls that sent it
+    spec_hosts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (spec, host) -> documented calls
+    timeline: Counter[tuple[int, str]] = field(default_factory=Counter)  # (10 s slot, calls|writes|blocked) -> calls
 
 
 def _seen(obj: Any, started: str | None) -> None:
@@ -190,10 +193,18 @@ class FactsBuilder:
             f.last = max(filter(None, [f.last, started]))
         blocked = bool(ext.get("blocked"))
         f.blocked += blocked
+        t = epoch(started)
+        if t is not None:
+            slot = int(t // TIMELINE_SLOT_S)
+            f.timeline[(slot, "calls")] += 1
+            if m.method in WRITE_METHODS:
+                f.timeline[(slot, "writes")] += 1
+                f.timeline[(slot, "blocked")] += blocked
         for note in ext.get("notes") or []:
             f.notes[note_kind(str(note))] += 1
         if m.op is not None:
             f.matched += 1
+            f.spec_hosts[(m.op.spec, host)] += 1
             self._documented(m, m.op, entry, ref, started, blocked, page)
             for inner in m.inner:
                 if inner.op is not None:
@@ -203,7 +214,6 @@ class FactsBuilder:
             f.reasons[m.reason or "undocumented"] += 1
             self._undocumented(m, entry, ref, started, blocked, host, page)
         if self.flows:
-            t = epoch(started)
             self._t = t if t is not None else self._t
             netloc, path, query = split_url(m.url)
             f.flows.add(page_of(entry, page), step_of(entry, m, netloc, path, query, self._t))

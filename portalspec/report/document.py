@@ -12,6 +12,7 @@ from ..paths import display_path
 from ..specs.model import WRITE_METHODS
 from ..writeflows.lineage import finish
 from .build import Facts
+from .groups import attention, by_spec, timeline
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -154,7 +155,9 @@ def to_report(facts: Facts) -> dict[str, Any]:
     }
     specs = [{"spec": s.name, "title": s.title, "root": display_path(s.root), "operations": len(s.operations),
               "warnings": s.warnings, "errors": s.errors, "paths_lost": s.paths_lost} for s in index.specs]
-    return {"summary": summary, "specs": specs, "operations": operations, "undocumented": undocumented,
+    groups = by_spec(index, facts, undocumented, drift, coverage)
+    return {"summary": summary, "attention": attention(summary, undocumented), "by_spec": groups,
+            "timeline": timeline(facts), "specs": specs, "operations": operations, "undocumented": undocumented,
             "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "session_headers": session}
 
 

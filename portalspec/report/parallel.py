@@ -89,6 +89,8 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
     total.hosts.update(part.hosts)
     total.portals.update(part.portals)
     total.notes.update(part.notes)
+    total.spec_hosts.update(part.spec_hosts)
+    total.timeline.update(part.timeline)
     total.warnings.extend(part.warnings)
     total.first = min(filter(None, [total.first, part.first]), default=None)
     total.last = max(filter(None, [total.last, part.last]), default=None)

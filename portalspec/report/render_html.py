@@ -1,4 +1,7 @@
-"""Self-contained HTML report: inline CSS and JS, no network fetches, filterable findings."""
+"""Self-contained HTML report: inline CSS, JS and SVG, no network fetches; grouped per spec, filterable.
+
+At a day's size the page lists the first findings of each kind (and the most called endpoints,
+mutations, operations, flows) with counts; report.json holds them all."""
 
 from __future__ import annotations
 
@@ -8,13 +11,19 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from .render_charts import coverage_svg, drift_svg, timeline_svg
 from .render_flows import FLOWS_SHOWN, svg
+
+DRIFT_PER_KIND = 300
+UNDOC_PER_GROUP = 200
+MUTATIONS_SHOWN = 200
+OPERATIONS_SHOWN = 500
+PRE_LIMIT = 4000
 
 
 def _pretty(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    return json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    text = v if isinstance(v, str) else json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    return text if len(text) <= PRE_LIMIT else text[:PRE_LIMIT] + "\n… (cut here; report.json has it whole)"
 
 
 def _short(v: Any, n: int = 120) -> str:
@@ -28,7 +37,29 @@ def _anchor(s: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in s).strip("-").lower()
 
 
+def _first_per(rows: list[dict[str, Any]], n: int, key: str) -> list[dict[str, Any]]:
+    """The first ``n`` rows of each ``key`` value, in their order."""
+    seen: dict[Any, int] = {}
+    out = []
+    for r in rows:
+        k = r.get(key)
+        if seen.get(k, 0) < n:
+            seen[k] = seen.get(k, 0) + 1
+            out.append(r)
+    return out
+
+
+def spec_anchor(group: dict[str, Any]) -> str:
+    return "spec-" + (_anchor(group["spec"]) if group.get("spec") else "unserved-hosts")
+
+
 def render_html(report: dict[str, Any]) -> str:
     env = Environment(loader=PackageLoader("portalspec.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    env.filters.update(pretty=_pretty, short=_short, anchor=_anchor, flow_svg=lambda f: Markup(svg(f)))
-    return env.get_template("report.html.j2").render(r=report, s=report["summary"], flows_shown=FLOWS_SHOWN)
+    env.filters.update(pretty=_pretty, short=_short, anchor=_anchor, flow_svg=lambda f: Markup(svg(f)),
+                       first_per=_first_per, spec_anchor=spec_anchor, coverage_svg=lambda g: Markup(coverage_svg(g or [])),
+                       drift_svg=lambda g: Markup(drift_svg(g or [])),
+                       timeline_svg=lambda t: Markup(timeline_svg(t or {})))
+    undoc = {u["id"]: u for u in report.get("undocumented") or []}
+    return env.get_template("report.html.j2").render(
+        r=report, s=report["summary"], flows_shown=FLOWS_SHOWN, undoc=undoc, undoc_per_group=UNDOC_PER_GROUP,
+        drift_per_kind=DRIFT_PER_KIND, mutations_shown=MUTATIONS_SHOWN, operations_shown=OPERATIONS_SHOWN)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
 from .render_flows import FLOWS_SHOWN, mermaid
+
+
+UNDOC_PER_GROUP = 200
 
 
 def _cell(v: Any) -> str:
@@ -29,6 +33,16 @@ def render_markdown(r: dict[str, Any]) -> str:
             lost = f" ({len(sp.get('paths_lost') or [])} path items lost)" if sp.get("paths_lost") else ""
             out += [f"> - `{sp['spec']}`{lost}: " + "; ".join(_cell(e) for e in sp["errors"][:10])]
         out += [""]
+    attention = r.get("attention") or []
+    if attention:
+        out += ["## Look at first", ""]
+        out += [f"- **{a['count']}** [{a['text']}](#{a['anchor']})" for a in attention]
+        out += [""]
+    groups = [g for g in r.get("by_spec") or [] if g["calls"] or g["undocumented_endpoints"] or g["drift"]]
+    out += ["Contents: [Summary](#summary) · [Charts](#charts) · "
+            + "".join(f"[{g['spec'] or g['title']}](#{_spec_anchor(g)}) · " for g in groups)
+            + "[Drift](#drift) · [Mutations](#mutations) · [Write flows](#write-flows) · [Coverage](#coverage) · "
+              "[Operations seen](#operations-seen)", ""]
     out += [
         "## Summary", "",
         "| measure | value |", "| --- | --- |",
@@ -46,32 +60,63 @@ def render_markdown(r: dict[str, Any]) -> str:
     if s["drift_by_kind"]:
         out += ["Drift by kind: " + ", ".join(f"`{k}` {v}" for k, v in s["drift_by_kind"].items()) + "  ",
                 "Drift by severity: " + ", ".join(f"{k} {v}" for k, v in s["drift_by_severity"].items()), ""]
-    out += ["Hosts: " + (", ".join(f"`{h}` {n}" for h, n in s["hosts"].items()) or "-") + "  ",
+    hosts = list(s["hosts"].items())
+    out += [f"{len(hosts)} hosts" + (", most called: " + ", ".join(f"`{h}` {n}" for h, n in hosts[:5]) if hosts else "") + "  ",
             "Portals: " + (", ".join(f"{p} {n}" for p, n in s["portals"].items()) or "-"), ""]
+    if len(hosts) > 5:
+        out += [f"<details><summary>all {len(hosts)} hosts</summary>", "", "| host | calls |", "| --- | --- |"]
+        out += [f"| `{h}` | {n} |" for h, n in hosts] + ["", "</details>", ""]
     if s.get("entry_notes"):
         out += ["Notes on the captured calls: " + "; ".join(f"{k} ({v})" for k, v in s["entry_notes"].items()), ""]
     if s.get("warnings"):
         out += ["Warnings while reading: " + "; ".join(s["warnings"][:20]), ""]
 
-    out += ["## Undocumented endpoints", ""]
-    if not r["undocumented"]:
-        out += ["None.", ""]
-    for u in r["undocumented"]:
-        out += [f"### <a id=\"{_anchor(u['id'])}\"></a>`{u['method']} {u['template']}`", "",
-                f"Host `{u['host']}`, {u['calls']} calls, statuses {_cell(u['statuses'])}"
-                + (f", {u['blocked']} blocked" if u["blocked"] else "") + ".", ""]
-        if u["params"]:
-            out += ["| parameter | evidence | distinct values | examples |", "| --- | --- | --- | --- |"]
-            out += [f"| `{n}` | {p['evidence']} | {p['distinct_values']} | {_cell(', '.join(p['examples']))} |"
-                    for n, p in u["params"].items()]
-            out += [""]
-        for label, key in (("Request schema", "request_schema"), ("Response schema", "response_schema")):
-            if u[key]:
-                out += [f"<details><summary>{label}</summary>", "", _code(u[key]), "", "</details>", ""]
-        if u["example"]:
-            out += ["<details><summary>Example (redacted)</summary>", "", _code(_ex(u["example"])), "", "</details>", ""]
+    out += ["## Charts", "", calls_pie_mermaid(s), coverage_mermaid(r.get("by_spec") or []),
+            timeline_mermaid(r.get("timeline") or {})]
+    drifting = [g for g in groups if g["drift"]]
+    if drifting:
+        out += ["Drift per spec:", "", "| spec | errors | warnings | info | kinds |", "| --- | --- | --- | --- | --- |"]
+        out += [f"| {g['spec']} | {g['drift_by_severity'].get('error', 0)} | {g['drift_by_severity'].get('warning', 0)} | "
+                f"{g['drift_by_severity'].get('info', 0)} | " + ", ".join(f"`{k}` {n}" for k, n in g["drift_by_kind"].items()) + " |"
+                for g in drifting]
+        out += [""]
 
-    out += ["## Drift", ""]
+    undoc = {u["id"]: u for u in r["undocumented"]}
+    out += ["<a id=\"spec-groups\"></a>", ""]
+    for g in groups:
+        out += [f"## <a id=\"{_spec_anchor(g)}\"></a>{g['spec'] or g['title']}" + (f" ({g['title']})" if g["spec"] and g["title"] else ""), ""]
+        counts = [f"{g['calls']} calls"]
+        if g["spec"]:
+            counts.append(f"{g['operations_seen']} of {g['operations_total']} operations seen")
+        counts.append(f"{g['undocumented_endpoints']} undocumented endpoints ({g['undocumented_calls']} calls)")
+        if g["spec"]:
+            sev = g["drift_by_severity"]
+            counts.append(f"drift: {sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, {sev.get('info', 0)} info")
+        counts.append(f"{g['writes']} writes" + (f", {g['blocked']} blocked" if g["blocked"] else ""))
+        out += [" · ".join(counts), ""]
+        shown = 0
+        for h in g["hosts"]:
+            if not h["prefixes"]:
+                continue
+            out += [f"### `{h['host']}` ({h['calls']} calls)", ""]
+            for p in h["prefixes"]:
+                out += [f"`{p['prefix']}`: {len(p['endpoints'])} endpoints, {p['calls']} calls", "",
+                        "| method | undocumented endpoint | calls | statuses |", "| --- | --- | --- | --- |"]
+                details: list[str] = []
+                for uid in p["endpoints"]:
+                    if shown >= UNDOC_PER_GROUP:
+                        break
+                    shown += 1
+                    u = undoc[uid]
+                    out.append(f"| {u['method']} | <a id=\"{_anchor(u['id'])}\"></a>`{_cell(u['template'])}` | {u['calls']}"
+                               + (f" ({u['blocked']} blocked)" if u["blocked"] else "") + f" | {_cell(u['statuses'])} |")
+                    details += _undoc_details(u)
+                out += [""] + details
+        if g["undocumented_endpoints"] > shown:
+            out += [f"The {shown} most called of {g['undocumented_endpoints']} undocumented endpoints are listed; "
+                    "report.json holds them all.", ""]
+
+    out += ["## <a id=\"drift\"></a>Drift", ""]
     if not r["drift"]:
         out += ["None.", ""]
     else:
@@ -153,6 +198,31 @@ def render_markdown(r: dict[str, Any]) -> str:
     out += [f"| {o['spec']} | {o['operationId'] or '-'} | {o['method']} | `{_cell(o['path'])}` | {o['calls']} | {_cell(o['statuses'])} |"
             for o in r["operations"]]
     return "\n".join(out) + "\n"
+
+
+def _undoc_details(u: dict[str, Any]) -> list[str]:
+    body: list[str] = []
+    if u["params"]:
+        body += ["| parameter | evidence | distinct values | examples |", "| --- | --- | --- | --- |"]
+        body += [f"| `{n}` | {p['evidence']} | {p['distinct_values']} | {_cell(', '.join(p['examples']))} |"
+                 for n, p in u["params"].items()]
+        body += [""]
+    for label, key in (("Request schema", "request_schema"), ("Response schema", "response_schema")):
+        if u[key]:
+            body += [f"{label}:", "", _code(u[key]), ""]
+    if u["example"]:
+        body += ["Example (redacted):", "", _code(_ex(u["example"])), ""]
+    if not body:
+        return []
+    return [f"<details><summary><code>{u['method']} {_html(u['template'])}</code></summary>", ""] + body + ["</details>", ""]
+
+
+def _html(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _spec_anchor(g: dict[str, Any]) -> str:
+    return "spec-" + (_anchor(g["spec"]) if g.get("spec") else "unserved-hosts")
 
 
 def _anchor(s: str) -> str:

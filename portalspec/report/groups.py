@@ -1,0 +1,170 @@
+"""What a reader navigates a day's report by: per spec (portal family), then host, then path prefix;
+the session's calls over time; what to look at first. Computed once for every renderer."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ..matching.templates import join_base
+from ..specs.index import SpecIndex
+from ..specs.model import WRITE_METHODS
+from .build import TIMELINE_SLOT_S, Facts
+
+TIMELINE_BINS = 60
+_NICE_BINS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def prefix_of(template: str, depth: int = 2) -> str:
+    """The first ``depth`` literal segments of a template (``/apiproxy/mtp/...`` -> ``/apiproxy/mtp``)."""
+    out = []
+    for seg in template.split("/"):
+        if not seg:
+            continue
+        if "{" in seg or len(out) == depth:
+            break
+        out.append(seg)
+    return "/" + "/".join(out)
+
+
+def spec_for_host(index: SpecIndex) -> Callable[[str, str], str | None]:
+    """Which spec an undocumented call belongs to: among the specs whose servers serve its host, the one
+    whose paths share the longest prefix with it (None: no spec serves the host)."""
+    by_spec: dict[str, tuple[list[re.Pattern[str]], list[str]]] = {}
+    for op in index.operations:
+        regexes, paths = by_spec.setdefault(op.spec, ([], []))
+        for s in op.servers:
+            if s.host_regex:
+                rx = re.compile(s.host_regex)
+                if rx.pattern not in {r.pattern for r in regexes}:
+                    regexes.append(rx)
+        base = op.servers[0].base_path if op.servers else ""
+        paths.append(join_base(base, op.path).lower())
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def shared(a: str, b: str) -> int:
+        n = 0
+        for x, y in zip(a.split("/"), b.split("/")):
+            if x != y:
+                break
+            n += 1
+        return n
+
+    def find(host: str, template: str) -> str | None:
+        key = (host, prefix_of(template, 3))
+        if key in cache:
+            return cache[key]
+        bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        hits = [name for name, (rxs, _) in by_spec.items() if any(r.fullmatch(host) or r.fullmatch(bare) for r in rxs)]
+        best = None
+        if hits:
+            low = template.lower()
+            best = max(hits, key=lambda n: (max((shared(low, p) for p in by_spec[n][1]), default=0), -hits.index(n)))
+        cache[key] = best
+        return best
+
+    return find
+
+
+def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], drift: list[dict[str, Any]],
+            coverage: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One group per spec (and one for hosts no spec serves): its counts, and its undocumented endpoints
+    by host, then path prefix, sorted by calls. Sets ``spec`` and ``prefix`` on each undocumented row."""
+    find = spec_for_host(index)
+    cov = {c["spec"]: c for c in coverage}
+    groups: dict[str | None, dict[str, Any]] = {}
+    for s in index.specs:
+        c = cov.get(s.name, {})
+        groups[s.name] = {"spec": s.name, "title": s.title, "calls": 0, "operations_seen": c.get("seen", 0),
+                          "operations_total": c.get("operations", len(s.operations)), "undocumented_endpoints": 0,
+                          "undocumented_calls": 0, "drift": 0, "drift_by_severity": {"error": 0, "warning": 0, "info": 0},
+                          "drift_by_kind": Counter(), "writes": 0, "blocked": 0, "hosts": {}}
+    for st in facts.ops.values():
+        g = groups.get(st.op.spec)
+        if g is None:
+            continue
+        g["calls"] += st.calls
+        g["blocked"] += st.blocked
+        if st.op.method in WRITE_METHODS:
+            g["writes"] += st.calls
+    for (spec, host), n in facts.spec_hosts.items():
+        if spec in groups:
+            groups[spec]["hosts"].setdefault(host, {"host": host, "calls": 0, "prefixes": defaultdict(list)})["calls"] += n
+    for u in undocumented:
+        spec = find(u["host"], u["template"])
+        u["spec"], u["prefix"] = spec, prefix_of(u["template"])
+        g = groups.get(spec)
+        if g is None:
+            g = groups[None] = groups.get(None) or {
+                "spec": None, "title": "Hosts no spec serves", "calls": 0, "operations_seen": 0, "operations_total": 0,
+                "undocumented_endpoints": 0, "undocumented_calls": 0, "drift": 0,
+                "drift_by_severity": {"error": 0, "warning": 0, "info": 0}, "drift_by_kind": Counter(),
+                "writes": 0, "blocked": 0, "hosts": {}}
+        h = g["hosts"].setdefault(u["host"], {"host": u["host"], "calls": 0, "prefixes": defaultdict(list)})
+        h["prefixes"][u["prefix"]].append(u)
+        g["undocumented_endpoints"] += 1
+        g["undocumented_calls"] += u["calls"]
+        if spec is None:
+            h["calls"] += u["calls"]
+            g["calls"] += u["calls"]
+            g["blocked"] += u["blocked"]
+            if u["method"] in WRITE_METHODS:
+                g["writes"] += u["calls"]
+    for d in drift:
+        g = groups.get(d["spec"])
+        if g is not None:
+            g["drift"] += 1
+            g["drift_by_severity"][d["severity"]] = g["drift_by_severity"].get(d["severity"], 0) + 1
+            g["drift_by_kind"][d["kind"]] += 1
+    out = []
+    for g in groups.values():
+        hosts = []
+        for h in sorted(g["hosts"].values(), key=lambda h: (-h["calls"], h["host"])):
+            prefixes = [{"prefix": p, "calls": sum(u["calls"] for u in rows),
+                         "endpoints": [u["id"] for u in sorted(rows, key=lambda u: (-u["calls"], u["template"], u["method"]))]}
+                        for p, rows in h["prefixes"].items()]
+            prefixes.sort(key=lambda p: (-p["calls"], p["prefix"]))
+            hosts.append({"host": h["host"], "calls": h["calls"], "prefixes": prefixes})
+        out.append({**g, "drift_by_kind": dict(sorted(g["drift_by_kind"].items())), "hosts": hosts})
+    named = sorted((g for g in out if g["spec"] is not None),
+                   key=lambda g: (-(g["calls"] + g["undocumented_calls"]), g["spec"]))
+    return named + [g for g in out if g["spec"] is None]
+
+
+def timeline(facts: Facts, bins: int = TIMELINE_BINS) -> dict[str, Any]:
+    """Calls, writes and blocked writes over the session, in at most ``bins`` bins of a round width."""
+    slots = sorted({m for m, _ in facts.timeline})
+    if not slots:
+        return {"start": None, "bin_seconds": TIMELINE_SLOT_S, "bins": []}
+    first, last = slots[0] * TIMELINE_SLOT_S, slots[-1] * TIMELINE_SLOT_S
+    span = last - first + TIMELINE_SLOT_S
+    width = next((w for w in _NICE_BINS if span / w <= bins), _NICE_BINS[-1] * (1 + int(span // (_NICE_BINS[-1] * bins))))
+    start = first // width * width
+    n = int((last - start) // width) + 1
+    rows = [{"t": _iso(start + i * width), "calls": 0, "writes": 0, "blocked": 0} for i in range(n)]
+    for (slot, kind), count in facts.timeline.items():
+        rows[int((slot * TIMELINE_SLOT_S - start) // width)][kind] += count
+    return {"start": _iso(start), "bin_seconds": width, "bins": rows}
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def attention(summary: dict[str, Any], undocumented: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The top of the page: what should be looked at first, most serious first, only what is there."""
+    items = [
+        ("spec_errors", summary.get("spec_errors", 0), "spec-errors",
+         "spec errors: specs that did not load whole (their calls look undocumented)"),
+        ("drift_errors", summary["drift_by_severity"].get("error", 0), "drift",
+         "drift errors: answers the spec says cannot happen"),
+        ("undocumented_writes", sum(1 for u in undocumented if u["method"] in WRITE_METHODS), "spec-groups",
+         "undocumented writes: endpoints that change the tenant and no spec describes"),
+        ("blocked_writes", summary.get("blocked_writes", 0), "mutations",
+         "blocked writes: answered locally, never sent (their payloads are in Mutations)"),
+        ("undocumented_endpoints", summary.get("undocumented_templates", 0), "spec-groups",
+         "undocumented endpoints"),
+    ]
+    return [{"kind": k, "count": n, "anchor": a, "text": t} for k, n, a, t in items if n]
