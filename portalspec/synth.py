@@ -258,3 +258,39 @@ def traffic(ops: list[Operation], per_op: int = 3, seed: int = 7) -> list[dict[s
                                      "redirectURL": "", "headersSize": -1, "bodySize": -1},
                         "cache": {}, "timings": {}})
     return out
+
+
+def plant_drift(entries: list[dict[str, Any]], rng: random.Random) -> None:
+    """Answers that differ from the spec: an undocumented property on some, a changed type on others."""
+    for i, e in enumerate(entries):
+        content = e["response"]["content"]
+        try:
+            body = json.loads(content["text"])
+        except ValueError:
+            continue
+        if not isinstance(body, dict):
+            continue
+        if i % 5 == 0:
+            body["portalspecUnexpected"] = rng.choice(["x", 1, True])
+        if i % 7 == 0:
+            key = next((k for k, v in body.items() if isinstance(v, str)), None)
+            if key:
+                body[key] = 12345
+        content["text"] = json.dumps(body)
+        content["size"] = len(content["text"])
+
+
+def unserved_calls(n: int) -> list[dict[str, Any]]:
+    """Calls to a host no spec serves."""
+    out = []
+    for i in range(n):
+        body = json.dumps({"id": f"00000000-0000-4000-8000-{i:012d}", "name": f"thing {i}"})
+        out.append({"startedDateTime": f"2026-11-20T11:{i % 60:02d}:00Z", "time": 1, "cache": {}, "timings": {},
+                    "request": {"method": "GET" if i % 4 else "POST",
+                                "url": f"https://api.unserved.example/v1/things/00000000-0000-4000-8000-{i:012d}",
+                                "httpVersion": "HTTP/2", "headers": [], "cookies": [], "queryString": [],
+                                "headersSize": -1, "bodySize": -1},
+                    "response": {"status": 200, "statusText": "", "httpVersion": "HTTP/2", "headers": [], "cookies": [],
+                                 "content": {"size": len(body), "mimeType": "application/json", "text": body},
+                                 "redirectURL": "", "headersSize": -1, "bodySize": -1}})
+    return out

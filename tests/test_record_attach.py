@@ -32,13 +32,13 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 class DebuggedChromium:
     """Chromium as a user leaves it running: one tab, remote debugging on a loopback port."""
 
-    def __init__(self, profile: Path) -> None:
+    def __init__(self, profile: Path, *extra: str) -> None:
         if CHROMIUM is None:
             if os.environ.get("CI"):
                 pytest.fail("chromium is not installed (.ci/run installs it)")
             pytest.skip("chromium is not installed (apt-get install chromium)")
         self.profile = profile
-        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
+        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, *extra, f"--user-data-dir={profile}", "--remote-debugging-port=0",
                                       "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
         deadline = time.time() + 30

@@ -36,7 +36,7 @@ def spec_for_host(index: SpecIndex) -> Callable[[str, str], str | None]:
     for op in index.operations:
         regexes, paths = by_spec.setdefault(op.spec, ([], []))
         for s in op.servers:
-            if s.host_regex:
+            if s.host_regex and s.host_regex != "[^/]+":  # a server whose whole host is a variable serves no host in particular
                 rx = re.compile(s.host_regex)
                 if rx.pattern not in {r.pattern for r in regexes}:
                     regexes.append(rx)

@@ -125,7 +125,7 @@ def timeline_svg(tl: dict[str, Any]) -> str:
     step = max(1, len(bins) // 6)
     for i in range(0, len(bins), step):
         body.append(f'<text x="{left + i * bw:.1f}" y="{base + 16}" class="num">{_e(_clock(bins[i]["t"], tl["bin_seconds"]))}</text>')
-    body.append(f'<text x="{left + plot_w}" y="{base + 16}" text-anchor="end" class="num">'
+    body.append(f'<text x="{left + plot_w}" y="12" text-anchor="end" class="num">'
                 f'{bins[0]["t"][:10]}, {_width(tl["bin_seconds"])} a bar (UTC)</text>')
     legend = [f'<rect x="{left + 10}" y="{height - 10}" width="10" height="10" class="calls"/>'
               f'<text x="{left + 24}" y="{height - 1}" class="legend">calls</text>',
