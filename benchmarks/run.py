@@ -195,6 +195,76 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
     return rows
 
 
+def _open_times(pages: dict[str, Path], reps: int = 3) -> dict[str, float]:
+    """Median seconds from navigation until the page's script has run (its filter counts are filled), in a
+    real headless Chromium at 1280 px; pages alternate."""
+    from tests.test_record_attach import DebuggedChromium, User  # noqa: PLC0415
+
+    browser = DebuggedChromium(OUT / "open-profile", "--window-size=1280,900")
+    times: dict[str, list[float]] = {k: [] for k in pages}
+    try:
+        user = User(browser.endpoint)
+        for _ in range(reps):
+            for label, page in pages.items():
+                user.open("about:blank")
+                time.sleep(0.2)
+                t = time.perf_counter()
+                user.open(page.as_uri())
+                user.wait_text("document.readyState === 'complete' && document.getElementById('shown-count') "
+                               "&& document.getElementById('shown-count').textContent || ''", ("0", "1", "2", "3", "4",
+                               "5", "6", "7", "8", "9"), timeout=60)
+                times[label].append(time.perf_counter() - t)
+        user.client.close()
+    finally:
+        browser.close()
+    return {k: round(statistics.median(v), 3) for k, v in times.items()}
+
+
+def bench_report_html(sizes: list[int], specs: Path) -> list[dict[str, Any]]:
+    """The report of a day across the 20 nodoc portals (older specs, so endpoints are undocumented; drift
+    planted; a host no spec serves; write flows): HTML size with every section, and how long Chromium
+    takes to open it, beside the demo report's open time (the floor) in the same browser."""
+    from portalspec.synth import older_specs, plant_drift, traffic, unserved_calls  # noqa: PLC0415
+
+    older = OUT / "older-specs"
+    if not older.exists():
+        older_specs(specs, older, every=7)
+    index = SpecIndex.load([specs], freeze=True)
+    rows = []
+    for n in sizes:
+        har = OUT / f"day-{n}.har"
+        if not har.exists():
+            rng = random.Random(5)
+            ops = [op for op in index.operations if rng.random() < 0.7]
+            entries = traffic(ops, per_op=max(1, -(-n // len(ops))), seed=11)[: n - 200]
+            plant_drift(entries, rng)
+            entries += unserved_calls(200)
+            har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "bench", "version": "1"},
+                                               "entries": entries}}))
+            del entries
+        cap, rep = OUT / f"day-cap-{n}", OUT / f"day-report-{n}"
+        shutil.rmtree(cap, ignore_errors=True)
+        r = subprocess.run([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", "2"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        wall, rss, r = child([PY, "-m", "portalspec.cli", "report", str(cap), "--specs", str(older), "--out", str(rep),
+                              "--format", "json,md,html", "--jobs", "2"])
+        assert r.returncode == 0, r.stderr
+        report = json.loads((rep / "report.json").read_text())
+        s = report["summary"]
+        row = {"calls": n, "report_s": round(wall, 2), "report_peak_mb": round(rss, 1),
+               "html_mb": round((rep / "report.html").stat().st_size / 1e6, 2),
+               "json_mb": round((rep / "report.json").stat().st_size / 1e6, 2),
+               "md_mb": round((rep / "report.md").stat().st_size / 1e6, 2),
+               "drift": s["drift_findings"], "undocumented_endpoints": s["undocumented_templates"], "flows": s["flows"],
+               "mutations": s["mutations"], "specs_with_findings": sum(1 for g in report["by_spec"] if g["calls"])}
+        opened = _open_times({"day": rep / "report.html", "demo": ROOT / "reports" / "demo" / "report.html"})
+        row["open_s"], row["demo_open_s"] = opened["day"], opened["demo"]
+        rows.append(row)
+        log(json.dumps(row))
+    return rows
+
+
 def bench_secrets(sizes: list[int], ops: list[Any]) -> list[dict[str, Any]]:
     """Import of HARs where every call has its own token, cookie and anti-forgery value (and a third
     a signed URL), beside the same calls sharing one session's secrets: two jobs, runs alternating."""
@@ -537,6 +607,15 @@ def markdown(results: dict[str, Any]) -> str:
                      f"Chromium without attach {at['without_attach']['small_median_ms']} ms | |")
         lines.append(f"| attach (CDP) latency added, 1 MiB call (median, timed in the page) | {at['added_big_median_ms']} ms | "
                      f"Chromium without attach {at['without_attach']['big_median_ms']} ms | |")
+    html_rows = results.get("report_html", [])
+    if html_rows:
+        lines += ["", "Report of a day across the 20 nodoc portals (older specs, planted drift, write flows), "
+                  "HTML with every section; opened in headless Chromium at 1280 px (median of 3):", "",
+                  "| calls | report s (2 jobs) | HTML MB | report.json MB | drift | undocumented endpoints | flows "
+                  "| opens in Chromium | demo report opens in |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in html_rows:
+            lines.append(f"| {r['calls']:,} | {r['report_s']} | {r['html_mb']} | {r['json_mb']} | {r['drift']} | "
+                         f"{r['undocumented_endpoints']} | {r['flows']} | {r['open_s']} s | {r['demo_open_s']} s |")
     rows = results.get("scale", [])
     if rows:
         lines += ["", "| calls | HAR MB | import MB/s, 1 / 2 jobs | import calls/s, 1 / 2 jobs | import peak MB, 1 / 2 jobs "
@@ -573,7 +652,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--million", action="store_true", help="also run 1,000,000 calls")
     ap.add_argument("--quick", action="store_true", help="10k calls only, no external tools")
-    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,update_spec,templates,addon,attach")
+    ap.add_argument("--only", default="", help="comma-separated: match,drift,scale,secrets,update_spec,templates,addon,attach,report_html")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     specs = nodoc_dir()
@@ -605,6 +684,9 @@ def main() -> None:
     if want("addon"):
         log("addon overhead...")
         results["addon"] = bench_addon(500 if not a.quick else 100, 30 if not a.quick else 5)
+    if want("report_html") and shutil.which("chromium"):
+        log("report html at a day's size...")
+        results["report_html"] = bench_report_html([10_000] if a.quick else [10_000, 100_000], specs)
     if want("attach") and shutil.which("chromium"):
         log("attach overhead...")
         results["attach"] = bench_attach(300 if not a.quick else 60, 30 if not a.quick else 5)

@@ -38,6 +38,7 @@ class DebuggedChromium:
                 pytest.fail("chromium is not installed (.ci/run installs it)")
             pytest.skip("chromium is not installed (apt-get install chromium)")
         self.profile = profile
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a closed browser's, in a reused profile
         self.proc = subprocess.Popen([CHROMIUM, *FLAGS, *extra, f"--user-data-dir={profile}", "--remote-debugging-port=0",
                                       "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
