@@ -15,6 +15,8 @@ from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
 from .flows import iter_flows
 from .har import is_zlib, iter_har, iter_har_texts
+from ..coderoutes.bundles import BundleLog, bundle_record, script_of
+from ..coderoutes.extract import Extractor
 from .ingest import prepare
 
 FLOW_SUFFIXES = (".flows", ".flow", ".mitm", ".dump")
@@ -86,15 +88,34 @@ def _worker_init(key: bytes, pseudonymize: list[str], limit: int, kind: str, nam
 
 
 def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dict[str, Any], session: str
-                ) -> tuple[bytes, str | None]:
-    """One parsed entry as its fixture line and portal family; raises ``EntryError`` when unusable.
-    The one per-entry step of both the serial loop and the workers."""
+                ) -> tuple[bytes, str | None, dict[str, Any] | None]:
+    """One parsed entry as its fixture line, portal family and, for a script, its bundle record (the
+    script scanned whole for routes; the entry keeps its size and sha256, not its text); raises
+    ``EntryError`` when unusable. The one per-entry step of both the serial loop and the workers."""
+    script = script_of(raw) if kind == "har" else None
     entry = normalise_har_entry(raw, limit) if kind == "har" else raw
-    return prepare(entry, redactor, source=source, session=session), entry["_portalspec"].get("portal")
+    bundle = None
+    if script is not None:
+        data, page = script
+        bundle = bundle_record(entry["request"]["url"], page, data, _extractor(), redactor.redact_url,
+                               redactor.redact_string)
+        content = entry["response"]["content"]
+        entry["response"]["content"] = {"size": len(data), "mimeType": content.get("mimeType", ""),
+                                        "text": "", "_sha256": bundle["sha256"], "_script": True}
+    return prepare(entry, redactor, source=source, session=session), entry["_portalspec"].get("portal"), bundle
+
+
+_EXTRACTORS: list[Any] = []
+
+
+def _extractor() -> Any:
+    if not _EXTRACTORS:
+        _EXTRACTORS.append(Extractor())
+    return _EXTRACTORS[0]
 
 
 def _worker(chunk: list[tuple[int, Any]], session: str, digest: str
-            ) -> list[tuple[int, bytes | None, str | None, str | None]]:
+            ) -> list[tuple[int, bytes | None, str | None, str | None, dict[str, Any] | None]]:
     """Normalise, redact and serialise a chunk: ``(index, line, portal, error)`` per entry, in order.
 
     HAR entries arrive as their JSON text (cheaper to send between processes than the object).
@@ -102,21 +123,21 @@ def _worker(chunk: list[tuple[int, Any]], session: str, digest: str
     from .. import jsoncodec
 
     st = _worker_state
-    out: list[tuple[int, bytes | None, str | None, str | None]] = []
+    out: list[tuple[int, bytes | None, str | None, str | None, dict[str, Any] | None]] = []
     for index, raw in chunk:
         if isinstance(raw, str):
             try:
                 raw = jsoncodec.loads(raw)
             except (ValueError, RecursionError):
-                out.append((index, None, None, _NOT_JSON))
+                out.append((index, None, None, _NOT_JSON, None))
                 continue
         source = {"file": st["name"], "sha256": digest, "index": index}
         try:
-            line, portal = _entry_line(raw, st["redactor"], st["limit"], st["kind"], source, session)
+            line, portal, bundle = _entry_line(raw, st["redactor"], st["limit"], st["kind"], source, session)
         except EntryError as e:
-            out.append((index, None, None, str(e)))
+            out.append((index, None, None, str(e), None))
             continue
-        out.append((index, line, portal, None))
+        out.append((index, line, portal, None, bundle))
     return out
 
 
@@ -178,12 +199,13 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
     options = {"pseudonymize": sorted(set(pseudonymize)), "body_limit": limit, "kind": kind, "jobs": jobs}
     # fsync every few thousand entries: a crash loses at most those, and the re-run resumes.
     with CaptureWriter(out, kind="import", source=path.name, options=options, fsync="batch", batch=8192) as writer:
+        bundles = BundleLog(out)
         if pool is not None:
             def texts(prove_from: int, warn_: Callable[[str], None]) -> Iterator[tuple[int, Any]]:
                 if kind == "har":
                     return ((i, text) for i, _, text in iter_har_texts(path, warn_, bar, prove_from))
                 return iter_flows(path, limit, _warn, bar)
-            _parallel(pool, texts, writer, res, _warn, path, (writer.session_id, digest), jobs)
+            _parallel(pool, texts, writer, bundles, res, _warn, path, (writer.session_id, digest), jobs)
             bar.done()
             return res
         source: Iterator[tuple[int, Any]]
@@ -199,7 +221,7 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
                 continue
             source = {"file": path.name, "sha256": digest, "index": index}
             try:
-                line, portal = _entry_line(raw, redactor, limit, kind, source, writer.session_id)
+                line, portal, bundle = _entry_line(raw, redactor, limit, kind, source, writer.session_id)
             except EntryError as e:
                 _warn(f"{path}: entry {index}: {e}; skipped")
                 res.skipped += 1
@@ -207,6 +229,8 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
             lines.append(line)
             portals.append(portal)
             res.imported += 1
+            if bundle is not None:
+                bundles.add(bundle)
             if len(lines) >= CHUNK:
                 writer.append_lines(lines, portals)
                 lines, portals = [], []
@@ -238,7 +262,7 @@ class _Unproven(Exception):
 
 
 def _parallel(pool: Any, texts: Callable[[int, Callable[[str], None]], Iterator[tuple[int, Any]]], writer: CaptureWriter,
-              res: ImportResult, warn: Callable[[str], None], path: Path, context: tuple[str, str], jobs: int) -> None:
+              bundles: BundleLog, res: ImportResult, warn: Callable[[str], None], path: Path, context: tuple[str, str], jobs: int) -> None:
     """Workers parse, redact and serialise chunks; this process reads and writes in order.
 
     The reader does not parse the entries it hands out (the workers do): it cuts them where the
@@ -262,7 +286,7 @@ def _parallel(pool: Any, texts: Callable[[int, Callable[[str], None]], Iterator[
 
         try:
             for results in _bounded_map(pool, _chunks(counted(texts(prove_from, hold)), skip_to), jobs * 4, context):
-                _write_results(results, writer, res, warn, path, prove_from)
+                _write_results(results, writer, bundles, res, warn, path, prove_from)
                 skip_to = results[-1][0]
                 if held and held[0][0] <= skip_to:  # warnings about entries now in are final
                     told = _tell(held, told, skip_to + 1, warn)
@@ -285,11 +309,12 @@ def _tell(held: list[tuple[int, str]], told: int, upto: int, warn: Callable[[str
     return max(told, upto)
 
 
-def _write_results(results: list[tuple[int, bytes | None, str | None, str | None]], writer: CaptureWriter,
-                   res: ImportResult, warn: Callable[[str], None], path: Path, prove_from: int) -> None:
+def _write_results(results: list[tuple[int, bytes | None, str | None, str | None, dict[str, Any] | None]],
+                   writer: CaptureWriter, bundles: BundleLog, res: ImportResult, warn: Callable[[str], None], path: Path,
+                   prove_from: int) -> None:
     lines: list[bytes] = []
     portals: list[str | None] = []
-    for index, line, portal, error in results:
+    for index, line, portal, error, bundle in results:
         if line is None:
             if error == _NOT_JSON and index < prove_from:
                 writer.append_lines(lines, portals)
@@ -300,6 +325,8 @@ def _write_results(results: list[tuple[int, bytes | None, str | None, str | None
             continue
         lines.append(line)
         portals.append(portal)
+        if bundle is not None:
+            bundles.add(bundle)
     writer.append_lines(lines, portals)
     res.imported += len(lines)
 

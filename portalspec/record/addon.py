@@ -18,6 +18,7 @@ from mitmproxy import ctx, http
 from mitmproxy.addonmanager import Loader
 
 from ..fixtures.entries import DEFAULT_BODY_LIMIT
+from ..coderoutes.bundles import is_javascript
 from ..fixtures.flow_entry import flow_to_entry
 from .pipeline import STATUS_PREFIX, WRITE_REPLIES, Pipeline, Settings, status_json
 
@@ -109,7 +110,20 @@ class RecordAddon:
 
     def response(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is None:
+            self._bundle(flow)
             self._record(flow)
+
+    def _bundle(self, flow: http.HTTPFlow) -> None:
+        """A script the page loaded: its bytes are handed over as they came (decoded and scanned for
+        routes in a worker, after this hook lets the response go on); never recorded as a call."""
+        p, req, resp = self.pipeline, flow.request, flow.response
+        if p is None or resp is None or resp.raw_content is None or not 200 <= resp.status_code < 300:
+            return
+        if not is_javascript(resp.headers.get("content-type"), req.path, req.headers.get("sec-fetch-dest")):
+            return
+        page = req.headers.get("referer")
+        if p.wants_bundle(req.pretty_url, page):
+            p.bundle(req.pretty_url, page, resp.raw_content, resp.headers.get("content-encoding", ""))
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._record(flow, error=flow.error.msg if flow.error else "error")

@@ -42,6 +42,7 @@ class _Pending:
     headers: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
     response_headers: dict[str, Any] | None = None
+    bundle: str | None = None  # a script to scan for routes: the page that loaded it
 
 
 @dataclass
@@ -209,13 +210,18 @@ class Attach:
             return
         rid = p["requestId"]
         prev = s.pending.pop(rid, None)
-        if prev is not None and p.get("redirectResponse"):  # the previous hop ended in a redirect
+        if prev is not None and prev.bundle is None and p.get("redirectResponse"):  # the previous hop ended in a redirect
             prev.response = p["redirectResponse"]
             prev.response_headers = s.extra_resp.pop(rid, None)
             self._finish(s, rid, prev, b"", p.get("timestamp"))
         req = p["request"]
         netloc, path = _netloc_path(req["url"])
         rtype = p.get("type", "")
+        page = p.get("documentURL") or next((v for k, v in (req.get("headers") or {}).items() if k.lower() == "referer"), None)
+        if rtype == "Script" and self.pipeline.wants_bundle(req["url"], page):
+            s.pending[rid] = _Pending(req, p.get("wallTime") or time.time(), p.get("timestamp") or 0.0, rtype,
+                                      bundle=page or "")
+            return
         if rid in s.blocked or not self.pipeline.in_scope(netloc, path, _DEST.get(rtype)):
             s.extra_req.pop(rid, None)
             return
@@ -239,7 +245,7 @@ class Attach:
             return
         resp = p["response"]
         mime = next((v for k, v in (resp.get("headers") or {}).items() if k.lower() == "content-type"), resp.get("mimeType"))
-        if self.pipeline.is_asset_type(mime):
+        if pend.bundle is None and self.pipeline.is_asset_type(mime):
             del s.pending[p["requestId"]]
             s.extra_resp.pop(p["requestId"], None)
             return
@@ -274,6 +280,12 @@ class Attach:
         body = b""
         notes: list[str] = []
         status = int((pend.response or {}).get("status") or 0)
+        if pend.bundle is not None:  # read from the browser, scanned in the background, never recorded
+            if 200 <= status < 300:
+                r = self.client.send("Network.getResponseBody", {"requestId": p["requestId"]}, session=sid)
+                data = base64.b64decode(r["body"]) if r.get("base64Encoded") else r.get("body", "").encode("utf-8")
+                self.pipeline.bundle(pend.request["url"], pend.bundle or None, data)
+            return
         if pend.request.get("method") != "HEAD" and status not in (204, 304):
             try:
                 r = self.client.send("Network.getResponseBody", {"requestId": p["requestId"]}, session=sid)
@@ -284,7 +296,7 @@ class Attach:
 
     def _on_Network_loadingFailed(self, p: dict[str, Any], sid: str | None) -> None:
         s, pend = self._take(sid, p["requestId"])
-        if s is None or pend is None:
+        if s is None or pend is None or pend.bundle is not None:
             return
         self._finish(s, p["requestId"], pend, None, p.get("timestamp"), error=p.get("errorText") or "failed")
 

@@ -89,10 +89,17 @@ class Pipeline:
         self.writer: CaptureWriter | None = None
         self.ingest: Ingestor | None = None
         self._source = source
+        self.bundles: Any = None
         if settings.out:
+            from ..coderoutes.bundles import BundleScanner
+            from ..coderoutes.extract import Extractor
+
             self.writer = CaptureWriter(settings.out, kind="record", source=source,
                                         options=settings.capture_options(), fsync="interval")
-            self.ingest = Ingestor(self.writer, Redactor(pseudonymize=settings.pseudonymize))
+            redactor = Redactor(pseudonymize=settings.pseudonymize)
+            self.ingest = Ingestor(self.writer, redactor)
+            self.bundles = BundleScanner(settings.out, Extractor(), redactor.redact_url, redactor.redact_string,
+                                         self._lock, on_error=lambda m: log.warning(f"portalspec: {m}"))
             log.info(f"portalspec: recording to {settings.out}")
         self._session = session or {}
 
@@ -138,6 +145,19 @@ class Pipeline:
             n = self._replies
         return synthetic_reply(op, method, url, body, n)
 
+    def wants_bundle(self, url: str, page: str | None) -> bool:
+        """A script to scan for routes: from an in-scope host, or loaded by an in-scope page (its CDN)."""
+        from ..urls import split_url
+
+        if self.bundles is None:
+            return False
+        return self.scope.host_in_scope(split_url(url)[0]) or bool(page and self.scope.host_in_scope(split_url(page)[0]))
+
+    def bundle(self, url: str, page: str | None, raw: bytes, encoding: str = "") -> None:
+        """Scan a script the browser loaded, whole, in the background; it is never written as a call."""
+        if self.bundles is not None and raw:
+            self.bundles.submit(url, page, raw, encoding)
+
     # -- recording -------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any], blocked: bool = False, synthetic: str | None = None, **ext: Any) -> None:
         """Redact ``entry`` (a HAR entry not yet redacted), append it and count it; never raises."""
@@ -167,6 +187,8 @@ class Pipeline:
             log.error(f"portalspec: could not record {method} {url}: {e}")
 
     def close(self, session: dict[str, Any] | None = None) -> None:
+        if self.bundles is not None:
+            self.bundles.close()
         with self._lock:
             if self.writer is not None:
                 self.writer.close({**self._session, **(session or {}), "forwarded_writes": self.forwarded,

@@ -275,6 +275,8 @@ class FactsBuilder:
 
     def _undocumented(self, m: Match, entry: dict[str, Any], ref: dict[str, Any], started: str | None,
                       blocked: bool, host: str, page: str | None) -> None:
+        if ((entry.get("response") or {}).get("content") or {}).get("_script"):
+            return  # a script the page loaded (its routes are in code-routes.jsonl), not an endpoint
         path = urlsplit(m.url).path
         shape = self.facts.inferrer.add(host, m.method, path)
         if shape is None:

@@ -11,6 +11,7 @@ from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
 from ..writeflows.lineage import finish
+from ..coderoutes.match import code_routes, in_code_by_spec
 from .build import Facts
 from .groups import attention, by_spec, timeline
 
@@ -124,6 +125,11 @@ def to_report(facts: Facts) -> dict[str, Any]:
         })
 
     flows = _flows(facts, templates)
+    called = set(facts.ops)
+    routes = code_routes(index, facts.captures, called, undocumented, facts.warnings.append)
+    in_code = in_code_by_spec(index, routes, called)
+    for c in coverage:
+        c["in_code"] = in_code.get(c["spec"], 0)
 
     kinds = Counter(d["kind"] for d in drift)
     severities = Counter(d["severity"] for d in drift)
@@ -149,6 +155,9 @@ def to_report(facts: Facts) -> dict[str, Any]:
         "warnings": facts.warnings[:100],
         "entry_notes": dict(facts.notes.most_common()),
         "flows": len(flows),
+        "code_routes": len(routes),
+        "code_routes_undocumented": sum(1 for r in routes if not r["documented"]),
+        "code_routes_not_called": sum(1 for r in routes if r["documented"] and not r["called"]),
         "session_headers": len(session),
         "spec_errors": sum(len(s.errors) for s in index.specs),
         "spec_paths_lost": sum(len(s.paths_lost) for s in index.specs),
@@ -158,7 +167,8 @@ def to_report(facts: Facts) -> dict[str, Any]:
     groups = by_spec(index, facts, undocumented, drift, coverage)
     return {"summary": summary, "attention": attention(summary, undocumented), "by_spec": groups,
             "timeline": timeline(facts), "specs": specs, "operations": operations, "undocumented": undocumented,
-            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "session_headers": session}
+            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "session_headers": session,
+            "code_routes": routes}
 
 
 def _flows(facts: Facts, templates: list[Any]) -> Any:

@@ -78,7 +78,8 @@ def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], 
     for s in index.specs:
         c = cov.get(s.name, {})
         groups[s.name] = {"spec": s.name, "title": s.title, "calls": 0, "operations_seen": c.get("seen", 0),
-                          "operations_total": c.get("operations", len(s.operations)), "undocumented_endpoints": 0,
+                          "operations_total": c.get("operations", len(s.operations)),
+                          "operations_in_code_only": c.get("in_code", 0), "undocumented_endpoints": 0,
                           "undocumented_calls": 0, "drift": 0, "drift_by_severity": {"error": 0, "warning": 0, "info": 0},
                           "drift_by_kind": Counter(), "writes": 0, "blocked": 0, "hosts": {}}
     for st in facts.ops.values():
@@ -99,6 +100,7 @@ def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], 
         if g is None:
             g = groups[None] = groups.get(None) or {
                 "spec": None, "title": "Hosts no spec serves", "calls": 0, "operations_seen": 0, "operations_total": 0,
+                "operations_in_code_only": 0,
                 "undocumented_endpoints": 0, "undocumented_calls": 0, "drift": 0,
                 "drift_by_severity": {"error": 0, "warning": 0, "info": 0}, "drift_by_kind": Counter(),
                 "writes": 0, "blocked": 0, "hosts": {}}

@@ -18,6 +18,7 @@ DRIFT_PER_KIND = 300
 UNDOC_PER_GROUP = 200
 MUTATIONS_SHOWN = 200
 OPERATIONS_SHOWN = 500
+CODE_ROUTES_SHOWN = 300
 PRE_LIMIT = 4000
 
 
@@ -62,4 +63,5 @@ def render_html(report: dict[str, Any]) -> str:
     undoc = {u["id"]: u for u in report.get("undocumented") or []}
     return env.get_template("report.html.j2").render(
         r=report, s=report["summary"], flows_shown=FLOWS_SHOWN, undoc=undoc, undoc_per_group=UNDOC_PER_GROUP,
-        drift_per_kind=DRIFT_PER_KIND, mutations_shown=MUTATIONS_SHOWN, operations_shown=OPERATIONS_SHOWN)
+        drift_per_kind=DRIFT_PER_KIND, mutations_shown=MUTATIONS_SHOWN, operations_shown=OPERATIONS_SHOWN,
+        code_shown=CODE_ROUTES_SHOWN)

@@ -10,6 +10,7 @@ from .render_flows import FLOWS_SHOWN, mermaid
 
 
 UNDOC_PER_GROUP = 200
+CODE_SHOWN = 300
 
 
 def _cell(v: Any) -> str:
@@ -116,6 +117,31 @@ def render_markdown(r: dict[str, Any]) -> str:
             out += [f"The {shown} most called of {g['undocumented_endpoints']} undocumented endpoints are listed; "
                     "report.json holds them all.", ""]
 
+    routes = r.get("code_routes") or []
+    if routes:
+        new = [c for c in routes if not c["documented"] and not c["called"]]
+        todo = [c for c in routes if c["documented"] and not c["called"]]
+        out += ["## <a id=\"code-never-called\"></a>Seen in code, never called", "",
+                f"Routes in the JavaScript the portal loaded that no captured call used (bundle-discovered, not confirmed "
+                f"traffic): {len(new)} undocumented, {len(todo)} documented (next section).", ""]
+        if new:
+            out += ["| method | route in code | hosts | bundle |", "| --- | --- | --- | --- |"]
+            out += [f"| {c['method'] or '?'} | `{_cell(c['template'])}` | {_cell(', '.join(c['hosts'])) or '-'} | "
+                    f"`{_cell(c['bundles'][0])}`" + (f" +{len(c['bundles']) - 1}" if len(c["bundles"]) > 1 else "") + " |"
+                    for c in new[:CODE_SHOWN]]
+            out += [""]
+        out += ["## <a id=\"code-not-exercised\"></a>Documented, in code, not exercised", "",
+                "What to click next: documented operations the portal's code can call that this capture never called.", ""]
+        if todo:
+            out += ["| spec | operation | method | route in code |", "| --- | --- | --- | --- |"]
+            out += [f"| {c['spec']} | {c['operationId'] or '-'} | {c['method'] or 'any'} | `{_cell(c['template'])}` |"
+                    for c in todo[:CODE_SHOWN]]
+        else:
+            out += ["None."]
+        out += [""]
+        if max(len(new), len(todo)) > CODE_SHOWN:
+            out += [f"The first {CODE_SHOWN} of each are listed; report.json holds them all.", ""]
+
     out += ["## <a id=\"drift\"></a>Drift", ""]
     if not r["drift"]:
         out += ["None.", ""]
@@ -184,8 +210,10 @@ def render_markdown(r: dict[str, Any]) -> str:
                     f"{lk['from']['location']} `{_cell(lk['from']['pointer'])}` |" for lk in fl["lineage"][:50]]
             out += [""]
 
-    out += ["## Coverage", "", "| spec | seen | operations | percent |", "| --- | --- | --- | --- |"]
-    out += [f"| {c['spec']} | {c['seen']} | {c['operations']} | {c['percent']}% |" for c in r["coverage"]]
+    out += ["## Coverage", "", "| spec | called | in code only | neither | operations | percent called |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    out += [f"| {c['spec']} | {c['seen']} | {c.get('in_code', 0)} | {c['operations'] - c['seen'] - c.get('in_code', 0)} | "
+            f"{c['operations']} | {c['percent']}% |" for c in r["coverage"]]
     out += [""]
     for c in r["coverage"]:
         if c["deprecated_called"]:

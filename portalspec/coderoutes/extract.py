@@ -1,0 +1,212 @@
+"""Route candidates in a portal's JavaScript: string and template literals that are API paths (or URLs
+on API hosts), with the HTTP method written next to them.
+
+One Hyperscan pass finds where such a literal starts (a quote, then ``/`` and a first segment the
+loaded specs use, or ``https://`` and a host they serve); only those places are read further. Nothing
+is executed or fetched: the text is what the browser already loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+try:
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - platforms without wheels
+    _hs = None
+
+GENERIC_FIRST = ("api", "apiproxy")
+_MAX_LITERAL = 400
+_QUOTES = b"\"'`"
+_PATH_CHARS = re.compile(r"[A-Za-z0-9_\-.~/{}$%:@=,()'!*+]*")
+_ASSET = re.compile(r"\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot|html?|json|txt|md)$", re.I)
+_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_CALL_BEFORE = re.compile(r"\.(get|post|put|patch|delete)\(\s*$", re.I)
+_HINT = re.compile(r"""\b(?:method|type|httpMethod|verb)\s*:\s*["'`](get|post|put|patch|delete)["'`]""", re.I)
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_CONCAT = re.compile(r"""\s*\+\s*([A-Za-z_$][\w$.]*(?:\([^()]{0,40}\))?)(?:\s*\+\s*(["'`]))?""")
+WINDOW = 160
+
+
+@dataclass(frozen=True)
+class Candidate:
+    offset: int
+    template: str  # the path, ``{name}`` where the code puts a value
+    host: str | None  # from an absolute URL, else None
+    method: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"offset": self.offset, "template": self.template, "host": self.host, "method": self.method}
+
+
+class Extractor:
+    """Compiled once: with no specs, every path-like literal and absolute URL is a candidate (the report
+    keeps those on the specs' first segments and hosts); with them, only literals on those."""
+
+    def __init__(self, first_segments: Iterable[str] | None = None, hosts: Iterable[str] = ()) -> None:
+        self.hosts = sorted({h.lower() for h in hosts if h})
+        if first_segments is None:
+            patterns = [rb"[\"'`]/[A-Za-z_$]", rb"[\"'`]https?://[A-Za-z0-9]"]
+        else:
+            firsts = sorted({s.lower() for s in first_segments if s and re.fullmatch(r"[A-Za-z0-9_.\-]{2,40}", s)}
+                            | set(GENERIC_FIRST))
+            patterns = [rb"[\"'`]/" + re.escape(f.encode()) + rb"(?:[/\"'`?$]|\$\{)" for f in firsts]
+            patterns += [rb"[\"'`]https?://" + re.escape(h.encode()) + rb"[/\"'`]" for h in self.hosts]
+        self._db = None
+        self._fallback = re.compile(b"|".join(patterns), re.I) if patterns else None
+        if _hs is not None and patterns:
+            self._db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+            self._db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
+                             flags=[_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SOM_LEFTMOST] * len(patterns))
+
+    @classmethod
+    def for_index(cls, index: Any) -> "Extractor":
+        from ..matching.templates import join_base
+
+        firsts, hosts = set(), set()
+        for op in index.operations:
+            for s in op.servers or [None]:
+                base = s.base_path if s is not None else ""
+                seg = join_base(base, op.path).lstrip("/").split("/", 1)[0]
+                if seg and "{" not in seg:
+                    firsts.add(seg)
+                netloc = urlsplit(s.url).netloc if s is not None and "://" in s.url else ""
+                if netloc and "{" not in netloc:
+                    hosts.add(netloc)
+        return cls(firsts, hosts)
+
+    def starts(self, data: bytes) -> list[int]:
+        """Offsets of the opening quotes of route-like literals."""
+        if self._db is not None:
+            found: list[int] = []
+            self._db.scan(data, match_event_handler=lambda _id, frm, _to, _f, ctx: ctx.append(frm), context=found)
+            return sorted(set(found))
+        if self._fallback is None:
+            return []
+        return [m.start() for m in self._fallback.finditer(data)]
+
+    def extract(self, data: bytes) -> list[Candidate]:
+        """Every route candidate in ``data`` (a bundle's bytes), once per (template, method, host)."""
+        text_cache: dict[int, str] = {}
+        out: list[Candidate] = []
+        seen: set[tuple[str, str | None, str | None]] = set()
+        consumed = -1
+        for start in self.starts(data):
+            if start < consumed:  # inside a literal already read (a concatenation's later piece)
+                continue
+            c, consumed = self._candidate(data, start, text_cache)
+            if c is None:
+                continue
+            key = (c.template, c.method, c.host)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+        # A route the code also names with its method: the method-less mention adds nothing.
+        named = {(c.template, c.host) for c in out if c.method}
+        return [c for c in out if c.method or (c.template, c.host) not in named]
+
+    def _candidate(self, data: bytes, start: int, _cache: dict[int, str]) -> tuple[Candidate | None, int]:
+        """The candidate whose literal opens at ``start`` (None if it is no route), and where it ends."""
+        quote = data[start:start + 1]
+        end = data.find(quote, start + 1, start + 1 + _MAX_LITERAL)
+        if end < 0:
+            return None, start + 1
+        raw = data[start + 1:end].decode("utf-8", "replace")
+        if quote == b"`":
+            raw = _template_literal(raw)
+            if raw is None:
+                return None, end + 1
+        else:
+            raw, end = _concatenated(data, raw, end)
+        host = None
+        if raw.lower().startswith(("http://", "https://")):
+            rest = raw.split("://", 1)[1]
+            host, _, path = rest.partition("/")
+            raw = "/" + path
+            host = host.lower()
+        path = raw.split("?", 1)[0].split("#", 1)[0]
+        if not _is_route(path):
+            return None, end + 1
+        before = data[max(0, start - WINDOW):start].decode("utf-8", "replace")
+        after = data[end + 1:end + 1 + WINDOW].decode("utf-8", "replace")
+        return Candidate(start, _name_params(path.rstrip("/") or "/"), host, _method(before, after)), end + 1
+
+
+def _template_literal(raw: str) -> str | None:
+    """``/api/users/${id}/roles`` -> ``/api/users/{id}/roles``; ``{param}`` where the expression is not a name."""
+    out, pos, n = [], 0, 0
+    while True:
+        i = raw.find("${", pos)
+        if i < 0:
+            out.append(raw[pos:])
+            break
+        j = raw.find("}", i)
+        if j < 0:
+            return None
+        out.append(raw[pos:i])
+        expr = raw[i + 2:j].strip()
+        n += 1
+        out.append("{" + (expr if _IDENT.fullmatch(expr) else "param") + "}")
+        pos = j + 1
+    return "".join(out)
+
+
+def _concatenated(data: bytes, raw: str, end: int) -> tuple[str, int]:
+    """``"/api/users/" + id + "/roles"``: the pieces joined, ``{id}`` for the value."""
+    for _ in range(6):
+        if not raw.endswith("/") and not raw.endswith("("):
+            break
+        m = _CONCAT.match(data[end + 1:end + 1 + 120].decode("utf-8", "replace"))
+        if m is None:
+            break
+        name = m.group(1).split("(", 1)[0].rsplit(".", 1)[-1]
+        raw += "{" + (name if _IDENT.fullmatch(name) and "(" not in m.group(1) else "param") + "}"
+        if m.group(2) is None:  # the value ends the path
+            break
+        nxt_start = end + 1 + len(m.group(0).encode("utf-8"))
+        nxt_end = data.find(m.group(2).encode(), nxt_start, nxt_start + _MAX_LITERAL)
+        if nxt_end < 0:
+            break
+        raw += data[nxt_start:nxt_end].decode("utf-8", "replace")
+        end = nxt_end
+    return raw, end
+
+
+def _is_route(path: str) -> bool:
+    if not path.startswith("/") or len(path) < 4 or "//" in path or " " in path:
+        return False
+    if not _PATH_CHARS.fullmatch(path) or _ASSET.search(path):
+        return False
+    return path.count("{") == path.count("}")
+
+
+def _name_params(path: str) -> str:
+    """Unnamed or repeated ``{param}``s numbered, so that a template names each value once."""
+    seen: dict[str, int] = {}
+
+    def name(m: re.Match[str]) -> str:
+        n = m.group(1)
+        seen[n] = seen.get(n, 0) + 1
+        return "{" + (n if seen[n] == 1 else f"{n}{seen[n]}") + "}"
+
+    return re.sub(r"\{([^{}]*)\}", name, path)
+
+
+def _method(before: str, after: str) -> str | None:
+    """The method written next to a literal: ``.post("/api/..")``, or ``method:"POST"`` in its object."""
+    m = _CALL_BEFORE.search(before)
+    if m:
+        return m.group(1).upper()
+    stop = min((i for i in (after.find(";"), after.find("}")) if i >= 0), default=len(after))
+    hits = [h for h in _HINT.finditer(after[:stop + 1])]
+    if hits:
+        return hits[0].group(1).upper()
+    back = before[before.rfind("{") + 1:] if "{" in before else ""
+    if ";" not in back:
+        hits = list(_HINT.finditer(back))
+        if hits:
+            return hits[-1].group(1).upper()
+    return None

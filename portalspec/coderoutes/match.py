@@ -1,0 +1,166 @@
+"""Route candidates from the portal's code, matched to the specs (templates against templates) and to
+the captured calls: what the code can call that is documented, called, both or neither."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..matching.templates import PARAM, Template, compile_template, join_base, split_path
+from ..specs.index import SpecIndex
+from ..specs.model import Operation
+from ..urls import split_url
+from .bundles import read_bundles
+from .extract import GENERIC_FIRST
+
+_SENTINEL = "\x01"
+_VAR = re.compile(r"\{[^{}]*\}")
+
+
+@dataclass
+class _Route:
+    template: str
+    method: str | None
+    hosts: set[str] = field(default_factory=set)
+    bundles: set[str] = field(default_factory=set)
+    pages: set[str] = field(default_factory=set)
+    page_hosts: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _SpecOp:
+    op: Operation
+    template: Template
+    hosts: list[re.Pattern[str]]
+
+
+def _fits(cand: list[str], tpl: Template) -> int | None:
+    """How well a candidate's segments fit a template's (literal matches), or None when they do not."""
+    if len(cand) != len(tpl.segments):
+        return None
+    score = 0
+    for seg, spec in zip(cand, tpl.segments):
+        if _VAR.fullmatch(seg):
+            continue  # the code puts a value here: any spec parameter or literal fits
+        probe = _VAR.sub(_SENTINEL, seg)
+        if spec.match(probe, probe.casefold()) is None:
+            return None
+        score += spec.kind != PARAM
+    return score
+
+
+class CodeRouteMatcher:
+    def __init__(self, index: SpecIndex) -> None:
+        self.by_first: dict[tuple[int, str | None], list[_SpecOp]] = defaultdict(list)
+        self.firsts: set[str] = set(GENERIC_FIRST)
+        self.api_hosts: list[re.Pattern[str]] = []
+        for op in index.operations:
+            hosts, bases = [], set()
+            for s in op.servers or []:
+                if s.host_regex and s.host_regex != "[^/]+":
+                    hosts.append(re.compile(s.host_regex, re.I))
+                bases.add(s.base_path)
+            self.api_hosts += hosts
+            for base in bases or {""}:
+                tpl = compile_template(join_base(base, op.path))
+                first = tpl.segments[0].folded if tpl.segments and tpl.segments[0].kind != PARAM else None
+                if first and "{" not in first:
+                    self.firsts.add(first)
+                self.by_first[(len(tpl.segments), first)].append(_SpecOp(op, tpl, hosts))
+        self.api_hosts = list({r.pattern: r for r in self.api_hosts}.values())
+
+    def is_api(self, template: str, host: str | None) -> bool:
+        """A route of an API the specs describe: on one of their hosts, or under one of their first segments."""
+        if host and any(r.fullmatch(host) or r.fullmatch(host.rsplit(":", 1)[0]) for r in self.api_hosts):
+            return True
+        segs, _ = split_path(template)
+        return bool(segs) and "{" not in segs[0] and segs[0].casefold() in self.firsts
+
+    def documented(self, template: str, method: str | None, hosts: Iterable[str]) -> list[Operation]:
+        """The operations a candidate is, best fit first (every method when the code names none)."""
+        segs, _ = split_path(template)
+        hosts = [h for h in hosts if h]
+        first = segs[0].casefold() if segs and not _VAR.search(segs[0]) else None
+        pools = self.by_first.get((len(segs), first), []) + ([] if first is None else self.by_first.get((len(segs), None), []))
+        if first is None:
+            pools = [sop for (n, _f), ops in self.by_first.items() if n == len(segs) for sop in ops]
+        scored = []
+        for sop in pools:
+            if method and sop.op.method != method:
+                continue
+            score = _fits(segs, sop.template)
+            if score is None:
+                continue
+            on_host = not hosts or not sop.hosts or any(r.fullmatch(h) or r.fullmatch(h.rsplit(":", 1)[0])
+                                                          for r in sop.hosts for h in hosts)
+            scored.append((on_host, score, sop.op.method == "GET", sop.op))
+        scored.sort(key=lambda t: (not t[0], -t[1], not t[2], t[3].key))
+        if scored and scored[0][0]:
+            scored = [t for t in scored if t[0]]
+        return [t[3] for t in scored]
+
+
+def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
+                undocumented: list[dict[str, Any]], warn: Any = None) -> list[dict[str, Any]]:
+    """One row per candidate template and method from the captures' bundles (``code-routes.jsonl``)."""
+    routes: dict[tuple[str, str | None, str | None], _Route] = {}
+    bundles = 0
+    for cap in captures:
+        for b in read_bundles(cap, warn):
+            bundles += 1
+            page_host = split_url(b["page"])[0] if b.get("page") else None
+            for c in b.get("candidates") or []:
+                template, method, host = c.get("template"), c.get("method"), c.get("host")
+                if not isinstance(template, str) or not template.startswith("/"):
+                    continue
+                r = routes.get((template, method, host))
+                if r is None:
+                    r = routes[(template, method, host)] = _Route(template, method)
+                if host:
+                    r.hosts.add(host)
+                r.bundles.add(b["url"])
+                if b.get("page"):
+                    r.pages.add(b["page"])
+                if page_host:
+                    r.page_hosts.add(page_host)
+    if not routes:
+        return []
+    m = CodeRouteMatcher(index)
+    undoc = [(u, compile_template(u["template"])) for u in undocumented]
+    rows = []
+    for r in routes.values():
+        host = next(iter(r.hosts), None)
+        if not m.is_api(r.template, host):
+            continue
+        ops = m.documented(r.template, r.method, r.hosts or r.page_hosts)
+        segs, _ = split_path(r.template)
+        if ops:
+            called = any(op.key in called_ops for op in ops) if r.method is None else ops[0].key in called_ops
+        else:
+            hosts = r.hosts or r.page_hosts
+            called = any(_fits(segs, t) is not None and (r.method is None or u["method"] == r.method)
+                         and (not hosts or u["host"] in hosts) for u, t in undoc)
+        rows.append({"template": r.template, "method": r.method,
+                     "hosts": sorted(r.hosts or r.page_hosts), "documented": bool(ops), "called": called,
+                     "operationId": ops[0].operation_id if ops else None, "spec": ops[0].spec if ops else None,
+                     "path": ops[0].path if ops else None, "bundles": sorted(r.bundles), "pages": sorted(r.pages)[:10]})
+    rows.sort(key=lambda d: (d["documented"], d["called"], d["spec"] or "", d["template"], d["method"] or ""))
+    return rows
+
+
+def in_code_by_spec(index: SpecIndex, rows: list[dict[str, Any]], called_ops: set[str]) -> dict[str, int]:
+    """Per spec: documented operations the code can call that the capture never did."""
+    out: dict[str, set[str]] = defaultdict(set)
+    m = None
+    for r in rows:
+        if not r["documented"] or r["called"]:
+            continue
+        m = m or CodeRouteMatcher(index)
+        for op in m.documented(r["template"], r["method"], r["hosts"]):
+            if op.key not in called_ops:
+                out[op.spec].add(op.key)
+            if r["method"] is not None:
+                break
+    return {k: len(v) for k, v in out.items()}
