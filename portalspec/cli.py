@@ -39,7 +39,8 @@ def cmd_import(a: argparse.Namespace) -> int:
 
     total = 0
     for f in a.files:
-        res = import_file(f, a.out, pseudonymize=a.pseudonymize, limit=a.body_limit, warn=_warn, jobs=a.jobs)
+        res = import_file(f, a.out, pseudonymize=a.pseudonymize, limit=a.body_limit, warn=_warn, jobs=a.jobs,
+                          specs=a.specs)
         resumed = f" (resumed after entry {res.resumed_after})" if res.resumed_after >= 0 else ""
         print(f"{f}: {res.imported} entries imported into {a.out}{resumed}"
               + (f", {res.skipped} skipped" if res.skipped else "") + (f", {res.warnings} warnings" if res.warnings else ""))
@@ -245,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("import", cmd_import, "Import a browser HAR or a mitmproxy flow file into a redacted capture folder.")
     sp.add_argument("files", nargs="+", metavar="FILE", help="HAR (.har, .har.gz, .json) or mitmproxy flows (.flows, .mitm)")
+    sp.add_argument("--specs", action="append", default=[], metavar="DIR",
+                    help="scan the scripts in the file for these specs' routes (faster); without, for every "
+                         "path-like literal (the report keeps the routes the specs know)")
     sp.add_argument("--out", "-o", required=True, metavar="CAPDIR", help="capture folder to write (created if missing)")
     sp.add_argument("--pseudonymize", type=_csv, default=[], metavar="KINDS",
                     help="also replace PII with stable pseudonyms: upn,email,tenant")
@@ -282,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--flow-gap", type=float, default=60.0, metavar="SECONDS",
                     help="an idle gap this long on a page ends a write flow (default 60)")
     sp.add_argument("--no-flows", action="store_true", help="do not group calls into write flows")
+    sp.add_argument("--include-code-routes", action="store_true",
+                    help="the spec update also proposes routes found only in the portal's code, labelled "
+                         "provenance bundle-analysis (never as confirmed traffic)")
     sp.add_argument("--no-cache", action="store_true")
 
     sp = add("record", cmd_record, "Record redacted fixtures through mitmdump; with --browser, start the browser too.")

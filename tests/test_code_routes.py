@@ -38,9 +38,16 @@ NOISE = [
 ]
 
 
-def minified_bundle(size: int, seed: int = 3) -> bytes:
-    """About ``size`` bytes of minified-looking JavaScript with the routes and the noise inside."""
+WORDS = ("users", "groups", "alerts", "incidents", "settings", "roles", "policies", "devices", "reports", "audit",
+         "tenants", "licenses", "apps", "sites", "labels", "cases", "hunting", "machines", "files", "exports")
+
+
+def minified_bundle(size: int, seed: int = 3, realistic: bool = False) -> bytes:
+    """About ``size`` bytes of minified-looking JavaScript with the routes and the noise inside.
+    ``realistic``: also the path-like strings real bundles are full of (page routes, chunk and asset
+    paths, CDN and help URLs, and API routes with their methods), about one every 100 bytes."""
     rng = random.Random(seed)
+    word = lambda: rng.choice(WORDS)  # noqa: E731
     ident = lambda: "_" + rng.choice(string.ascii_letters) + "".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(0, 3)))  # noqa: E731
     parts = ["!function(){\"use strict\";var h={Accept:\"application/json\"};function unused(){"]
     pieces = ROUTES + NOISE
@@ -48,7 +55,19 @@ def minified_bundle(size: int, seed: int = 3) -> bytes:
     i = 0
     while total < size:
         kind = rng.random()
-        if kind < 0.5:
+        if realistic and kind < 0.35:
+            k = rng.random()
+            if k < 0.35:
+                s = f'{ident()}.push("/{word()}/{word()}");'
+            elif k < 0.6:
+                s = f'var {ident()}="/static/js/{ident()}.{rng.getrandbits(32):08x}.chunk.js";'
+            elif k < 0.75:
+                s = f'var {ident()}="https://{rng.choice(["cdn.portal.example", "learn.microsoft.com", "aka.ms"])}/{word()}/{ident()}";'
+            elif k < 0.9:
+                s = f'{ident()}.{rng.choice(["get", "post", "delete"])}("/api/{word()}/"+{ident()}+"/{word()}");'
+            else:
+                s = f'{ident()}({{url:`/apiproxy/{word()}/${{{ident()}}}/{word()}`,method:"{rng.choice(["PUT", "PATCH"])}"}});'
+        elif kind < 0.5:
             s = f"var {ident()}={ident()}.{ident()}({rng.randint(0, 9999)},{ident()});"
         elif kind < 0.8:
             s = f"{ident()}.prototype.{ident()}=function({ident()}){{return \"{MARKER}{i}\"+{ident()}}};"
@@ -157,7 +176,8 @@ def test_routes_from_a_bundle_chromium_loaded_through_record(tmp_path: Path) -> 
     assert len(shot["data"]) > 1000
 
 
-def test_routes_from_a_har_saved_with_content(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scan_for_specs", [False, True])
+def test_routes_from_a_har_saved_with_content(tmp_path: Path, scan_for_specs: bool) -> None:
     spec = write_local_spec(tmp_path, "http")
     port = 8765
     origin = f"http://127.0.0.1:{port}"
@@ -181,7 +201,8 @@ def test_routes_from_a_har_saved_with_content(tmp_path: Path) -> None:
     spec_text = (spec / "openapi.yml").read_text().replace("{port}", str(port))
     (spec / "openapi.yml").write_text(spec_text)
     out, rep = tmp_path / "cap", tmp_path / "report"
-    assert cli_main(["import", str(tmp_path / "day.har"), "--out", str(out)]) == 0
+    assert cli_main(["import", str(tmp_path / "day.har"), "--out", str(out)]
+                    + (["--specs", str(spec)] if scan_for_specs else [])) == 0
     script = next(e for e in CaptureReader(out) if e["request"]["url"].endswith(".js"))
     assert script["response"]["content"]["text"] == "" and script["response"]["content"]["size"] == len(bundle)
     assert len(script["response"]["content"]["_sha256"]) == 64
@@ -192,3 +213,22 @@ def test_routes_from_a_har_saved_with_content(tmp_path: Path) -> None:
     md = (rep / "report.md").read_text()
     assert "## <a id=\"code-never-called\"></a>Seen in code, never called" in md and "`/api/groups`" in md
     _no_bundle_text(out, rep)
+    # The spec update leaves code-only routes out unless asked, then labels them as nodoc does.
+    assert "/groups" not in (rep / "spec-update.overlay.yaml").read_text()
+    rep2 = tmp_path / "report2"
+    assert cli_main(["report", str(out), "--specs", str(spec), "--out", str(rep2), "--format", "json",
+                     "--include-code-routes"]) == 0
+    import yaml
+
+    ops = {}
+    for doc in yaml.safe_load_all((rep2 / "spec-update.overlay.yaml").read_text()):
+        for action in (doc or {}).get("actions") or []:
+            for key, item in (action.get("update") or {}).items():
+                if isinstance(key, str) and key.startswith("/") and isinstance(item, dict):
+                    ops.update({(key, m): op for m, op in item.items() if isinstance(op, dict)})
+    groups, member = ops[("/groups", "post")], ops[("/users/{userId}/memberOf", "get")]
+    for op in (groups, member):
+        assert "x-nodoc-live-capture" not in op
+        (prov,) = op["x-nodoc-operation-context"]["provenance"]
+        assert prov["source"] == "bundle-analysis" and prov["confidence"] == "medium"
+    assert any("GET assumed" in n for n in member["x-nodoc-operation-context"]["provenance"][0]["notes"])

@@ -9,8 +9,7 @@ is executed or fetched: the text is what the browser already loaded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 from urllib.parse import urlsplit
 
 try:
@@ -20,19 +19,22 @@ except ImportError:  # pragma: no cover - platforms without wheels
 
 GENERIC_FIRST = ("api", "apiproxy")
 _MAX_LITERAL = 400
-_QUOTES = b"\"'`"
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_\-.~/{}$%:@=,()'!*+]*")
 _ASSET = re.compile(r"\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot|html?|json|txt|md)$", re.I)
 _VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-_CALL_BEFORE = re.compile(r"\.(get|post|put|patch|delete)\(\s*$", re.I)
-_HINT = re.compile(r"""\b(?:method|type|httpMethod|verb)\s*:\s*["'`](get|post|put|patch|delete)["'`]""", re.I)
-_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
-_CONCAT = re.compile(r"""\s*\+\s*([A-Za-z_$][\w$.]*(?:\([^()]{0,40}\))?)(?:\s*\+\s*(["'`]))?""")
 WINDOW = 160
+_CALL_BEFORE = re.compile(rb"\.(get|post|put|patch|delete)\(\s*$", re.I)
+_HINT = rb"""\b(?:method|type|httpMethod|verb)\s*:\s*["'`](get|post|put|patch|delete)["'`]"""
+_HINT_AFTER = re.compile(rb"[^;{}]{0,%d}?" % WINDOW + _HINT, re.I)  # in the rest of the same object or call
+_HINT_BEFORE = re.compile(_HINT + rb"[^;{}]*$", re.I)  # earlier in the same object
+# A quoted path or URL: the quote, then its text up to the same quote (no line break, at most 400 bytes).
+_LITERAL = re.compile(rb"""(["'`])((?:/|https?://)[^"'`\n\\]{1,400}?)\1""")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_CONCAT = re.compile(rb"""\s*\+\s*([A-Za-z_$][\w$.]*(?:\([^()]{0,40}\))?)(?:\s*\+\s*(["'`]))?""")
+_NAMES = re.compile(r"\{([^{}]*)\}")
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     offset: int
     template: str  # the path, ``{name}`` where the code puts a value
     host: str | None  # from an absolute URL, else None
@@ -48,6 +50,7 @@ class Extractor:
 
     def __init__(self, first_segments: Iterable[str] | None = None, hosts: Iterable[str] = ()) -> None:
         self.hosts = sorted({h.lower() for h in hosts if h})
+        self.firsts = None if first_segments is None else sorted(set(first_segments))
         if first_segments is None:
             patterns = [rb"[\"'`]/[A-Za-z_$]", rb"[\"'`]https?://[A-Za-z0-9]"]
         else:
@@ -78,6 +81,10 @@ class Extractor:
                     hosts.add(netloc)
         return cls(firsts, hosts)
 
+    def terms(self) -> tuple[list[str], list[str]] | None:
+        """What this extractor was built from (to build the same in another process)."""
+        return None if self.firsts is None else (self.firsts, self.hosts)
+
     def starts(self, data: bytes) -> list[int]:
         """Offsets of the opening quotes of route-like literals."""
         if self._db is not None:
@@ -90,14 +97,17 @@ class Extractor:
 
     def extract(self, data: bytes) -> list[Candidate]:
         """Every route candidate in ``data`` (a bundle's bytes), once per (template, method, host)."""
-        text_cache: dict[int, str] = {}
         out: list[Candidate] = []
         seen: set[tuple[str, str | None, str | None]] = set()
         consumed = -1
+        lit_at = _LITERAL.match
         for start in self.starts(data):
             if start < consumed:  # inside a literal already read (a concatenation's later piece)
                 continue
-            c, consumed = self._candidate(data, start, text_cache)
+            m = lit_at(data, start)
+            if m is None:
+                continue
+            c, consumed = self._candidate(data, start, m)
             if c is None:
                 continue
             key = (c.template, c.method, c.host)
@@ -108,21 +118,19 @@ class Extractor:
         named = {(c.template, c.host) for c in out if c.method}
         return [c for c in out if c.method or (c.template, c.host) not in named]
 
-    def _candidate(self, data: bytes, start: int, _cache: dict[int, str]) -> tuple[Candidate | None, int]:
-        """The candidate whose literal opens at ``start`` (None if it is no route), and where it ends."""
-        quote = data[start:start + 1]
-        end = data.find(quote, start + 1, start + 1 + _MAX_LITERAL)
-        if end < 0:
-            return None, start + 1
-        raw = data[start + 1:end].decode("utf-8", "replace")
-        if quote == b"`":
-            raw = _template_literal(raw)
-            if raw is None:
-                return None, end + 1
-        else:
+    def _candidate(self, data: bytes, start: int, m: re.Match[bytes]) -> tuple[Candidate | None, int]:
+        """The candidate whose literal ``m`` opens at ``start`` (None if it is no route), and where it ends."""
+        end = m.end() - 1  # the closing quote
+        raw = m.group(2).decode("utf-8", "replace")
+        if m.group(1) == b"`":
+            if "${" in raw:
+                raw = _template_literal(raw)
+                if raw is None:
+                    return None, end + 1
+        elif raw[-1] in "/(" and data[end + 1:end + 2] in (b"+", b" "):
             raw, end = _concatenated(data, raw, end)
         host = None
-        if raw.lower().startswith(("http://", "https://")):
+        if raw[0] != "/":
             rest = raw.split("://", 1)[1]
             host, _, path = rest.partition("/")
             raw = "/" + path
@@ -130,9 +138,8 @@ class Extractor:
         path = raw.split("?", 1)[0].split("#", 1)[0]
         if not _is_route(path):
             return None, end + 1
-        before = data[max(0, start - WINDOW):start].decode("utf-8", "replace")
-        after = data[end + 1:end + 1 + WINDOW].decode("utf-8", "replace")
-        return Candidate(start, _name_params(path.rstrip("/") or "/"), host, _method(before, after)), end + 1
+        return Candidate(start, _name_params(path.rstrip("/") or "/") if "{" in path else (path.rstrip("/") or "/"),
+                         host, _method(data, start, end + 1)), end + 1
 
 
 def _template_literal(raw: str) -> str | None:
@@ -159,15 +166,16 @@ def _concatenated(data: bytes, raw: str, end: int) -> tuple[str, int]:
     for _ in range(6):
         if not raw.endswith("/") and not raw.endswith("("):
             break
-        m = _CONCAT.match(data[end + 1:end + 1 + 120].decode("utf-8", "replace"))
+        m = _CONCAT.match(data, end + 1, end + 121)
         if m is None:
             break
-        name = m.group(1).split("(", 1)[0].rsplit(".", 1)[-1]
-        raw += "{" + (name if _IDENT.fullmatch(name) and "(" not in m.group(1) else "param") + "}"
+        expr = m.group(1).decode("utf-8", "replace")
+        name = expr.split("(", 1)[0].rsplit(".", 1)[-1]
+        raw += "{" + (name if _IDENT.fullmatch(name) and "(" not in expr else "param") + "}"
         if m.group(2) is None:  # the value ends the path
             break
-        nxt_start = end + 1 + len(m.group(0).encode("utf-8"))
-        nxt_end = data.find(m.group(2).encode(), nxt_start, nxt_start + _MAX_LITERAL)
+        nxt_start = m.end()
+        nxt_end = data.find(m.group(2), nxt_start, nxt_start + _MAX_LITERAL)
         if nxt_end < 0:
             break
         raw += data[nxt_start:nxt_end].decode("utf-8", "replace")
@@ -176,15 +184,18 @@ def _concatenated(data: bytes, raw: str, end: int) -> tuple[str, int]:
 
 
 def _is_route(path: str) -> bool:
-    if not path.startswith("/") or len(path) < 4 or "//" in path or " " in path:
+    if len(path) < 4 or path[0] != "/" or "//" in path or not _PATH_CHARS.fullmatch(path):
         return False
-    if not _PATH_CHARS.fullmatch(path) or _ASSET.search(path):
+    if "." in path.rsplit("/", 1)[-1] and _ASSET.search(path):
         return False
-    return path.count("{") == path.count("}")
+    return "{" not in path or path.count("{") == path.count("}")
 
 
 def _name_params(path: str) -> str:
     """Unnamed or repeated ``{param}``s numbered, so that a template names each value once."""
+    names = _NAMES.findall(path)
+    if len(set(names)) == len(names) and all(names):
+        return path
     seen: dict[str, int] = {}
 
     def name(m: re.Match[str]) -> str:
@@ -192,21 +203,27 @@ def _name_params(path: str) -> str:
         seen[n] = seen.get(n, 0) + 1
         return "{" + (n if seen[n] == 1 else f"{n}{seen[n]}") + "}"
 
-    return re.sub(r"\{([^{}]*)\}", name, path)
+    return _NAMES.sub(name, path)
 
 
-def _method(before: str, after: str) -> str | None:
-    """The method written next to a literal: ``.post("/api/..")``, or ``method:"POST"`` in its object."""
-    m = _CALL_BEFORE.search(before)
-    if m:
-        return m.group(1).upper()
-    stop = min((i for i in (after.find(";"), after.find("}")) if i >= 0), default=len(after))
-    hits = [h for h in _HINT.finditer(after[:stop + 1])]
-    if hits:
-        return hits[0].group(1).upper()
-    back = before[before.rfind("{") + 1:] if "{" in before else ""
-    if ";" not in back:
-        hits = list(_HINT.finditer(back))
-        if hits:
-            return hits[-1].group(1).upper()
+def _method(data: bytes, start: int, end: int) -> str | None:
+    """The method written next to a literal: ``.post("/api/..")``, or ``method:"POST"`` in its object
+    (after the literal, or before it in the same object)."""
+    if data[start - 1:start] in (b"(", b" "):
+        m = _CALL_BEFORE.search(data, max(0, start - 12), start)
+        if m:
+            return m.group(1).decode().upper()
+    if _has_hint(data, end, end + WINDOW):  # a cheap look before the regex
+        m = _HINT_AFTER.match(data, end, end + WINDOW)
+        if m:
+            return m.group(1).decode().upper()
+    lo = max(0, start - WINDOW)
+    if _has_hint(data, lo, start):
+        m = _HINT_BEFORE.search(data, lo, start)
+        if m:
+            return m.group(1).decode().upper()
     return None
+
+
+def _has_hint(data: bytes, lo: int, hi: int) -> bool:
+    return data.find(b"ethod", lo, hi) >= 0 or data.find(b"ype", lo, hi) >= 0 or data.find(b"erb", lo, hi) >= 0

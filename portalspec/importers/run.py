@@ -83,8 +83,10 @@ _worker_state: dict[str, Any] = {}
 _NOT_JSON = "not JSON"
 
 
-def _worker_init(key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str) -> None:
+def _worker_init(key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str,
+                 routes: tuple[list[str], list[str]] | None = None) -> None:
     _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, kind=kind, name=name)
+    _set_extractor(routes)
 
 
 def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dict[str, Any], session: str
@@ -106,6 +108,12 @@ def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dic
 
 
 _EXTRACTORS: list[Any] = []
+
+
+def _set_extractor(routes: tuple[list[str], list[str]] | None) -> None:
+    """``routes``: the specs' first path segments and hosts (scripts are scanned for those), or None:
+    every path-like literal (the report keeps those the specs know)."""
+    _EXTRACTORS[:] = [Extractor(*routes) if routes else Extractor()]
 
 
 def _extractor() -> Any:
@@ -162,6 +170,7 @@ def import_file(
     warn: Callable[[str], None] | None = None,
     progress: bool | None = None,
     jobs: int | None = None,
+    specs: Iterable[str] = (),
 ) -> ImportResult:
     """Import one file. ``jobs``: worker processes (None: 2 when the file is large and cores allow).
 
@@ -177,7 +186,13 @@ def import_file(
     if jobs is None:
         jobs = min(2, os.cpu_count() or 1) if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
     key = os.urandom(32)
-    pool = _start_pool(jobs, key, list(pseudonymize), limit, kind, path.name) if jobs > 1 else None
+    routes = None
+    if specs:
+        from ..specs.index import SpecIndex
+
+        routes = Extractor.for_index(SpecIndex.load(list(specs))).terms()
+    _set_extractor(routes)
+    pool = _start_pool(jobs, key, list(pseudonymize), limit, kind, path.name, routes) if jobs > 1 else None
     try:
         return _import(path, out, kind, key, pool, jobs, list(pseudonymize), limit, warn, progress)
     finally:
@@ -240,7 +255,8 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
     return res
 
 
-def _start_pool(jobs: int, key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str) -> Any:
+def _start_pool(jobs: int, key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str,
+                routes: tuple[list[str], list[str]] | None = None) -> Any:
     """The worker pool, its processes started now (a no-op each) so that they load while this
     process hashes the file and opens the capture."""
     from concurrent.futures import ProcessPoolExecutor
@@ -248,7 +264,7 @@ def _start_pool(jobs: int, key: bytes, pseudonymize: list[str], limit: int, kind
     from ..pool import worker_context
 
     pool = ProcessPoolExecutor(jobs, mp_context=worker_context(__name__), initializer=_worker_init,
-                               initargs=(key, pseudonymize, limit, kind, name))
+                               initargs=(key, pseudonymize, limit, kind, name, routes))
     for _ in range(jobs):
         pool.submit(int)
     return pool

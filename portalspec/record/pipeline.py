@@ -98,7 +98,8 @@ class Pipeline:
                                         options=settings.capture_options(), fsync="interval")
             redactor = Redactor(pseudonymize=settings.pseudonymize)
             self.ingest = Ingestor(self.writer, redactor)
-            self.bundles = BundleScanner(settings.out, Extractor(), redactor.redact_url, redactor.redact_string,
+            extractor = Extractor.for_index(self.index) if self.index is not None else Extractor()
+            self.bundles = BundleScanner(settings.out, extractor, redactor.redact_url, redactor.redact_string,
                                          self._lock, on_error=lambda m: log.warning(f"portalspec: {m}"))
             log.info(f"portalspec: recording to {settings.out}")
         self._session = session or {}

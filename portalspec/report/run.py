@@ -38,7 +38,7 @@ def report_json(report: dict[str, Any]) -> Iterator[bytes]:
 
 
 def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay: bool = True,
-                 index: Any = None) -> dict[str, Path]:
+                 index: Any = None, include_code_routes: bool = False) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)
     written: dict[str, Path] = {}
@@ -64,7 +64,7 @@ def write_report(report: dict[str, Any], out: Path, formats: list[str], overlay:
         from ..specwrite.overlay import build_overlay, dump_overlay
 
         written["overlay"] = out / "spec-update.overlay.yaml"
-        write_atomic(written["overlay"], dump_overlay(build_overlay(report, index)).encode(), 0o644)
+        write_atomic(written["overlay"], dump_overlay(build_overlay(report, index, include_code_routes)).encode(), 0o644)
     return written
 
 
@@ -104,7 +104,8 @@ def run_report(a: argparse.Namespace) -> int:
     else:
         facts = build_facts(index, captures, flow_gap=gap)
     report = to_report(facts)
-    written = write_report(report, Path(a.out), a.format, index=index)
+    written = write_report(report, Path(a.out), a.format, index=index,
+                           include_code_routes=getattr(a, "include_code_routes", False))
     s = report["summary"]
     print(f"{s['calls']} calls: {s['matched']} matched, {s['undocumented']} undocumented "
           f"({s['undocumented_templates']} endpoints), {s['drift_findings']} drift findings, "

@@ -107,7 +107,8 @@ def _responses(u: dict[str, Any], neighbour: dict[str, Any] | None, reuse: Any =
             out[status] = {"description": "Observed in live capture"}
     if not out:
         why = ("Not observed: the write was intercepted and answered locally; it never reached the portal."
-               if u.get("blocked") else "Observed in live capture")
+               if u.get("blocked") else "Not observed: found in the portal's code, never called"
+               if u.get("code_route") else "Observed in live capture")
         out["default"] = {"description": why}
     return out
 
@@ -147,7 +148,9 @@ def new_operation(u: dict[str, Any], template: str, renames: dict[str, str], tak
                           "operationId": operation_id(u["method"], template, neighbour_id, taken, (tags or [None])[0])}
     if tags:
         op["tags"] = list(tags)
-    op["x-nodoc-live-capture"] = {"source": source, "browsedPages": list(u.get("browsed_pages") or [])}
+    code = bool(u.get("code_route"))
+    if not code:  # a route found only in the portal's code was never seen live
+        op["x-nodoc-live-capture"] = {"source": source, "browsedPages": list(u.get("browsed_pages") or [])}
     context: dict[str, Any] = {}
     if surface:
         context["surface"] = surface
@@ -158,10 +161,16 @@ def new_operation(u: dict[str, Any], template: str, renames: dict[str, str], tak
     if header_profile:
         context["headerProfile"] = header_profile
     intercepted = bool(u.get("blocked")) and not any(s != "0" for s in u["statuses"])
-    context["provenance"] = [{"source": "intercepted-write-capture" if intercepted else "live-portal-capture",
-                              "confidence": "high",
-                              "notes": [f"{u['calls']} call{'' if u['calls'] == 1 else 's'} in portalspec's capture"
-                                        + (", blocked and answered locally" if u.get("blocked") else "")]}]
+    if code:
+        notes = [f"in the portal's JavaScript ({', '.join(u.get('bundles') or [])[:200]}); never called in the capture"]
+        if u.get("method_assumed"):
+            notes.append("the code names no method; GET assumed (fetch's default)")
+        context["provenance"] = [{"source": "bundle-analysis", "confidence": "medium", "notes": notes}]
+    else:
+        context["provenance"] = [{"source": "intercepted-write-capture" if intercepted else "live-portal-capture",
+                                  "confidence": "high",
+                                  "notes": [f"{u['calls']} call{'' if u['calls'] == 1 else 's'} in portalspec's capture"
+                                            + (", blocked and answered locally" if u.get("blocked") else "")]}]
     op["x-nodoc-operation-context"] = context
     params = _params(u, template, renames)
     if params:
@@ -225,8 +234,31 @@ def _documented_workflows(report: dict[str, Any], planner: PlacementPlanner, ind
                                   "update": {"description": " ".join(sentences)}})
 
 
-def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, Any]]:
-    """Overlay documents, one per spec file they change."""
+def code_only(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Undocumented routes found only in the portal's code, shaped as undocumented endpoints (never called)."""
+    known = {(u["host"], u["method"], u["template"]) for u in report["undocumented"]}
+    out = []
+    for c in report.get("code_routes") or []:
+        if c["documented"] or c["called"] or not c["hosts"]:
+            continue
+        method = c["method"] or "GET"
+        template = c["template"]
+        for host in c["hosts"][:1]:
+            if (host, method, template) in known:
+                continue
+            params = {v[1:-1]: {"evidence": "code", "distinct_values": 0, "examples": []}
+                      for v in re.findall(r"\{[^{}]+\}", template)}
+            out.append({"id": f"code:{method}:{host}{template}", "host": host, "method": method, "template": template,
+                        "calls": 0, "blocked": 0, "params": params, "statuses": {}, "request_schema": None,
+                        "response_schema": None, "example": None, "browsed_pages": c.get("pages") or [],
+                        "reason": "undocumented", "nearest": None, "code_route": True, "bundles": c["bundles"],
+                        "method_assumed": c["method"] is None})
+    return out
+
+
+def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes: bool = False) -> list[dict[str, Any]]:
+    """Overlay documents, one per spec file they change. ``include_code_routes``: also the routes found only
+    in the portal's code, labelled as such (``provenance: bundle-analysis``), never as confirmed traffic."""
     if index is None:
         from ..specs.index import SpecIndex
 
@@ -237,7 +269,7 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
     hosts = HostServers(index)
     pending: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     workflows = _workflows(report.get("flows") or [])
-    for u in report["undocumented"]:
+    for u in report["undocumented"] + (code_only(report) if include_code_routes else []):
         where = hosts.spec_for(u["host"], u["template"])
         if where is None:
             continue
@@ -262,7 +294,8 @@ def build_overlay(report: dict[str, Any], index: Any = None) -> list[dict[str, A
                     else:
                         merged.setdefault(k, v)
                 continue
-            pending[key] = {"target": target, "description": "undocumented endpoint seen in live capture",
+            pending[key] = {"target": target, "description": "undocumented endpoint found in the portal's code"
+                            if u.get("code_route") else "undocumented endpoint seen in live capture",
                             "update": update, **({AFTER: after} if after else {})}
             actions[file].append(pending[key])
     _header_profiles(report, planner, index, actions)
