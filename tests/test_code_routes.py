@@ -232,3 +232,16 @@ def test_routes_from_a_har_saved_with_content(tmp_path: Path, scan_for_specs: bo
         (prov,) = op["x-nodoc-operation-context"]["provenance"]
         assert prov["source"] == "bundle-analysis" and prov["confidence"] == "medium"
     assert any("GET assumed" in n for n in member["x-nodoc-operation-context"]["provenance"][0]["notes"])
+
+
+def test_scripts_scanned_are_the_portals_own_or_its_pages_cdn(tmp_path: Path) -> None:
+    from portalspec.record.pipeline import Pipeline, Settings
+
+    p = Pipeline(Settings(out=str(tmp_path / "cap"), hosts=["portal.example"]), source="test")
+    try:
+        assert p.wants_bundle("https://portal.example/static/app.js", None)
+        assert p.wants_bundle("https://cdn.example.net/app.js", "https://portal.example/home")  # its CDN
+        assert not p.wants_bundle("https://cdn.example.net/app.js", "https://news.example.org/")
+        assert not p.wants_bundle("https://cdn.example.net/app.js", None)
+    finally:
+        p.close()

@@ -99,21 +99,26 @@ def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dic
     bundle = None
     if script is not None:
         data, page = script
-        bundle = bundle_record(entry["request"]["url"], page, data, _extractor(), redactor.redact_url,
-                               redactor.redact_string)
+        sha = hashlib.sha256(data).hexdigest()
+        if sha not in _SCANNED:  # the same bundle again (another page loaded it): scanned once
+            _SCANNED.add(sha)
+            bundle = bundle_record(entry["request"]["url"], page, data, _extractor(), redactor.redact_url,
+                                   redactor.redact_string)
         content = entry["response"]["content"]
         entry["response"]["content"] = {"size": len(data), "mimeType": content.get("mimeType", ""),
-                                        "text": "", "_sha256": bundle["sha256"], "_script": True}
+                                        "text": "", "_sha256": sha, "_script": True}
     return prepare(entry, redactor, source=source, session=session), entry["_portalspec"].get("portal"), bundle
 
 
 _EXTRACTORS: list[Any] = []
+_SCANNED: set[str] = set()  # bundles this process has scanned
 
 
 def _set_extractor(routes: tuple[list[str], list[str]] | None) -> None:
     """``routes``: the specs' first path segments and hosts (scripts are scanned for those), or None:
     every path-like literal (the report keeps those the specs know)."""
     _EXTRACTORS[:] = [Extractor(*routes) if routes else Extractor()]
+    _SCANNED.clear()
 
 
 def _extractor() -> Any:

@@ -229,14 +229,21 @@ class Attach:
                                   headers=s.extra_req.pop(rid, None))
 
     def _on_Network_requestWillBeSentExtraInfo(self, p: dict[str, Any], sid: str | None) -> None:
+        self._extra_info(p, sid, "headers", "extra_req")
+
+    def _on_Network_responseReceivedExtraInfo(self, p: dict[str, Any], sid: str | None) -> None:
+        self._extra_info(p, sid, "response_headers", "extra_resp")
+
+    def _extra_info(self, p: dict[str, Any], sid: str | None, attr: str, early: str) -> None:
+        """The raw headers (with cookies) of a call; they may come before the call's own event."""
         s = self.sessions.get(sid or "")
         if s is None:
             return
         pend = s.pending.get(p["requestId"])
         if pend is not None:
-            pend.headers = p.get("headers")
+            setattr(pend, attr, p.get("headers"))
         else:
-            self._keep(s.extra_req, p["requestId"], p.get("headers") or {})
+            self._keep(getattr(s, early), p["requestId"], p.get("headers") or {})
 
     def _on_Network_responseReceived(self, p: dict[str, Any], sid: str | None) -> None:
         s = self.sessions.get(sid or "")
@@ -251,16 +258,6 @@ class Attach:
             return
         pend.response = resp
         pend.response_headers = pend.response_headers or s.extra_resp.pop(p["requestId"], None)
-
-    def _on_Network_responseReceivedExtraInfo(self, p: dict[str, Any], sid: str | None) -> None:
-        s = self.sessions.get(sid or "")
-        if s is None:
-            return
-        pend = s.pending.get(p["requestId"])
-        if pend is not None:
-            pend.response_headers = p.get("headers")
-        else:
-            self._keep(s.extra_resp, p["requestId"], p.get("headers") or {})
 
     def _take(self, sid: str | None, rid: str) -> tuple[_Session | None, _Pending | None]:
         """The call that just ended, unless it was answered from the Fetch domain (recorded there)."""
