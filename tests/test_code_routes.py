@@ -245,3 +245,29 @@ def test_scripts_scanned_are_the_portals_own_or_its_pages_cdn(tmp_path: Path) ->
         assert not p.wants_bundle("https://cdn.example.net/app.js", None)
     finally:
         p.close()
+
+
+def test_routes_from_a_mitmproxy_flow_file(tmp_path: Path) -> None:
+    from mitmproxy import io
+    from mitmproxy.test import tflow
+
+    bundle = minified_bundle(300_000)
+    flows = tmp_path / "day.flows"
+    with open(flows, "wb") as f:
+        w = io.FlowWriter(f)
+        for path, ctype, body in (("/static/app.min.js", "application/javascript", bundle),
+                                  ("/api/users/me", "application/json", b'{"id": "1"}')):
+            fl = tflow.tflow(resp=True)
+            fl.request.host, fl.request.port, fl.request.scheme, fl.request.path = "127.0.0.1", 8765, "http", path
+            fl.request.headers["referer"] = "http://127.0.0.1:8765/app.html"
+            fl.response.headers["content-type"] = ctype
+            fl.response.content = body
+            w.add(fl)
+    out = tmp_path / "cap"
+    assert cli_main(["import", str(flows), "--out", str(out), "--body-limit", "1000"]) == 0  # scanned whole all the same
+    (rec,) = [json.loads(line) for line in (out / "code-routes.jsonl").read_text().splitlines()]
+    assert rec["size"] == len(bundle)
+    assert {c["template"] for c in rec["candidates"]} >= {"/api/users/me", "/api/settings/security", "/api/groups"}
+    script = next(e for e in CaptureReader(out) if e["request"]["url"].endswith(".js"))
+    assert script["response"]["content"]["text"] == "" and "_portalspec_script" not in json.dumps(script)
+    _no_bundle_text(out)

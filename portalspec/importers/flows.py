@@ -15,6 +15,21 @@ from ..errors import PortalspecError
 from ..fixtures.flow_entry import flow_to_entry
 
 
+SCRIPT_KEY = "_portalspec_script"  # (bytes, page) of a script flow, for the import step only; never written
+
+
+def _script(fl: Any) -> tuple[bytes, str | None] | None:
+    from ..coderoutes.bundles import is_javascript
+
+    req, resp = fl.request, fl.response
+    if resp is None or not 200 <= resp.status_code < 300:
+        return None
+    if not is_javascript(resp.headers.get("content-type"), req.path, req.headers.get("sec-fetch-dest")):
+        return None
+    data = resp.get_content(strict=False)
+    return (data, req.headers.get("referer")) if data else None
+
+
 def iter_flows(path: Path, limit: int, warn: Callable[[str], None],
                progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     from mitmproxy import flow as mflow, http
@@ -55,6 +70,9 @@ def iter_flows(path: Path, limit: int, warn: Callable[[str], None],
                 continue
             try:
                 entry = flow_to_entry(fl, limit)
+                script = _script(fl)
+                if script is not None:  # scanned whole for routes by the import step, then left out
+                    entry[SCRIPT_KEY] = script
             except Exception as e:  # noqa: BLE001
                 warn(f"{path}: flow {read} (byte {pos}): cannot be turned into an entry ({type(e).__name__}: {e}); skipped")
                 continue

@@ -13,7 +13,7 @@ from ..errors import PortalspecError
 from ..fixtures.entries import DEFAULT_BODY_LIMIT, EntryError, normalise_har_entry
 from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
 from ..redaction import Redactor
-from .flows import iter_flows
+from .flows import SCRIPT_KEY, iter_flows
 from .har import is_zlib, iter_har, iter_har_texts
 from ..coderoutes.bundles import BundleLog, bundle_record, script_of
 from ..coderoutes.extract import Extractor
@@ -94,7 +94,7 @@ def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dic
     """One parsed entry as its fixture line, portal family and, for a script, its bundle record (the
     script scanned whole for routes; the entry keeps its size and sha256, not its text); raises
     ``EntryError`` when unusable. The one per-entry step of both the serial loop and the workers."""
-    script = script_of(raw) if kind == "har" else None
+    script = script_of(raw) if kind == "har" else raw.pop(SCRIPT_KEY, None)
     entry = normalise_har_entry(raw, limit) if kind == "har" else raw
     bundle = None
     if script is not None:
