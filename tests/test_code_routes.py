@@ -271,3 +271,28 @@ def test_routes_from_a_mitmproxy_flow_file(tmp_path: Path) -> None:
     script = next(e for e in CaptureReader(out) if e["request"]["url"].endswith(".js"))
     assert script["response"]["content"]["text"] == "" and "_portalspec_script" not in json.dumps(script)
     _no_bundle_text(out)
+
+
+def test_no_secret_reaches_the_bundle_log(tmp_path: Path) -> None:
+    """A signed script URL, a token in the page's URL and a JWT or key written into the code: none on disk."""
+    import time as _time
+
+    from portalspec.record.pipeline import Pipeline, Settings
+
+    from .canary import Canaries
+
+    c = Canaries()
+    js = (f'var a=n.get("/api/auth/{c.jwt_token}/refresh");var k="/api/keys/{c.sig}";'
+          'var b=o.post("/api/users/"+e+"/roles",{});').encode()
+    p = Pipeline(Settings(out=str(tmp_path / "cap"), hosts=["portal.example"]), source="test")
+    try:
+        p.bundle(f"https://portal.example/static/app.js?sv=2024&sig={c.sig}",
+                 f"https://portal.example/home?access_token={c.token}", js)
+        deadline = _time.time() + 10
+        while not (tmp_path / "cap" / "code-routes.jsonl").exists() and _time.time() < deadline:
+            _time.sleep(0.05)
+    finally:
+        p.close()
+    (rec,) = [json.loads(line) for line in (tmp_path / "cap" / "code-routes.jsonl").read_text().splitlines()]
+    assert "/api/users/{e}/roles" in {x["template"] for x in rec["candidates"]}
+    assert c.leaks([tmp_path / "cap"]) == []
