@@ -153,6 +153,8 @@ def test_routes_from_a_bundle_chromium_loaded_through_record(tmp_path: Path) -> 
     assert "done 200" in dom
     calls = [e["request"]["url"].split(str(portal.port), 1)[1] for e in CaptureReader(out)]
     assert calls == ["/api/users/me"]  # the script is scanned, not recorded as a call
+    (session,) = json.loads((out / "capture.json").read_text())["sessions"]
+    assert session["stats"]["scripts"] == 1
     (line,) = (out / "code-routes.jsonl").read_text().splitlines()
     rec = json.loads(line)
     assert rec["size"] == len(bundle) and len(rec["sha256"]) == 64 and rec["page"].endswith("/app.html")

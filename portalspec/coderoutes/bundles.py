@@ -123,7 +123,7 @@ class BundleScanner:
 
     def __init__(self, capture: str | Path, extractor: Extractor, redact_url: Callable[[str], str],
                  redact_text: Callable[[str], str], lock: threading.Lock,
-                 on_error: Callable[[str], None] | None = None) -> None:
+                 on_error: Callable[[str], None] | None = None, on_scanned: Callable[[], None] | None = None) -> None:
         """``lock``: held while redacting (the redactor is the session's, shared with the calls)."""
         self.log = BundleLog(capture)
         self.extractor = extractor
@@ -131,6 +131,7 @@ class BundleScanner:
         self._lock = lock
         self._queue: queue.Queue[tuple[str, str | None, bytes, str] | None] = queue.Queue(maxsize=64)
         self._on_error = on_error or (lambda m: None)
+        self._on_scanned = on_scanned or (lambda: None)
         self.scanned = 0
         self._thread = threading.Thread(target=self._run, name="portalspec-bundles", daemon=True)
         self._thread.start()
@@ -153,8 +154,9 @@ class BundleScanner:
                     continue
                 with self._lock:
                     rec = bundle_record(url, page, data, self.extractor, *self._redact)
-                if self.log.add(rec):
-                    self.scanned += 1
+                    if self.log.add(rec):
+                        self.scanned += 1
+                        self._on_scanned()
             except (DecodeError, OSError, ValueError) as e:
                 self._on_error(f"could not scan the script {url}: {e}")
 

@@ -61,10 +61,12 @@ class Stats:
     blocked: int = 0
     forwarded_writes: int = 0
     redacted: int = 0
+    scripts: int = 0  # the portal's scripts read for routes
 
     def line(self) -> str:
         return (f"{self.calls} calls in scope, {self.matched} matched, {self.undocumented} undocumented, "
-                f"{self.blocked} writes blocked, {self.redacted} secrets redacted")
+                f"{self.blocked} writes blocked, {self.redacted} secrets redacted"
+                + (f", {self.scripts} scripts read for routes" if self.scripts else ""))
 
 
 class Pipeline:
@@ -100,7 +102,8 @@ class Pipeline:
             self.ingest = Ingestor(self.writer, redactor)
             extractor = Extractor.for_index(self.index) if self.index is not None else Extractor()
             self.bundles = BundleScanner(settings.out, extractor, redactor.redact_url, redactor.redact_string,
-                                         self._lock, on_error=lambda m: log.warning(f"portalspec: {m}"))
+                                         self._lock, on_error=lambda m: log.warning(f"portalspec: {m}"),
+                                         on_scanned=self._scanned)
             log.info(f"portalspec: recording to {settings.out}")
         self._session = session or {}
 
@@ -145,6 +148,9 @@ class Pipeline:
             self._replies += 1
             n = self._replies
         return synthetic_reply(op, method, url, body, n)
+
+    def _scanned(self) -> None:
+        self.stats.scripts += 1  # called by the scanner with the lock held
 
     def wants_bundle(self, url: str, page: str | None) -> bool:
         """A script to scan for routes: from an in-scope host, or loaded by an in-scope page (its CDN)."""
