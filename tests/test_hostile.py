@@ -267,7 +267,7 @@ CDP_MODULE = "portalspec/record/cdp.py"
 # requests, leave. Nothing that navigates, opens or closes a tab, replays a request or runs page script.
 CDP_ALLOWED = {"Target.setAutoAttach", "Target.detachFromTarget", "Runtime.runIfWaitingForDebugger", "Network.enable",
                "Network.disable", "Network.getResponseBody", "Network.getRequestPostData", "Fetch.enable", "Fetch.disable",
-               "Fetch.continueRequest", "Fetch.fulfillRequest"}
+               "Fetch.continueRequest", "Fetch.fulfillRequest", "Fetch.failRequest"}
 
 
 def test_package_has_no_http_client_of_its_own() -> None:

@@ -184,3 +184,33 @@ def test_attach_and_proxy_write_the_same_fixtures(tmp_path: Path) -> None:
     assert len(cdp) == 4
     for a, b in zip(cdp, proxy):
         assert a == b, [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y]
+
+
+def test_a_write_is_refused_when_its_answer_cannot_be_made(tmp_path: Path) -> None:
+    """If building the client-safe answer fails, the write is failed in the browser, never let through."""
+    require_isolation()
+    from portalspec.record.attach import Attach
+    from portalspec.record.pipeline import Pipeline, Settings
+
+    spec = write_local_spec(tmp_path, "http")
+    browser = DebuggedChromium(tmp_path / "profile")
+    try:
+        with PortalServer() as portal:
+            pipeline = Pipeline(Settings(out=str(tmp_path / "cap"), specs=[str(spec)]), source="cdp")
+
+            def broken(*a: Any, **k: Any) -> Any:
+                raise RuntimeError("no answer today")
+
+            pipeline.answer = broken  # type: ignore[method-assign]
+            attach = Attach(CDPClient(browser_ws_url(browser.endpoint)), pipeline)
+            attach.start()
+            user = User(browser.endpoint)
+            user.open(f"http://127.0.0.1:{portal.port}/page.html")
+            dom = user.wait_text("document.getElementById('out').textContent", ("done", "failed"))
+            attach.detach()
+            pipeline.close()
+            user.client.close()
+    finally:
+        browser.close()
+    assert dom.startswith("failed") and portal.counts["POST"] == 0, dom
+    assert portal.counts["GET"] >= 2  # the reads went on

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ..fixtures.cdp_entry import cdp_to_entry
+from ..specs.model import WRITE_METHODS
 from .cdp import CDPClient, CDPError, Event
 from .pipeline import Pipeline
 
@@ -27,8 +28,6 @@ log = logging.getLogger("portalspec")
 # CDP resource types as the Sec-Fetch-Dest the proxy path judges assets by.
 _DEST = {"Document": "document", "Script": "script", "Stylesheet": "style", "Image": "image", "Font": "font",
          "Media": "video", "Manifest": "manifest", "TextTrack": "track"}
-# Requests that may be writes, paused so that a write can be answered locally.
-_PAUSED_TYPES = ("XHR", "Fetch", "Document", "Ping", "Other", "EventSource")
 _FOLLOWED = {"page", "iframe", "worker", "shared_worker", "service_worker"}
 _EXTRA_KEPT = 4096  # ExtraInfo events whose request was not (yet) seen, bounded
 
@@ -98,6 +97,9 @@ class Attach:
     def detach(self) -> None:
         """Leave the browser as it was: domains off, sessions detached, nothing closed."""
         self.stopping.set()
+        deadline = time.monotonic() + 3
+        while self._control.unfinished_tasks and time.monotonic() < deadline:  # answer the writes already paused
+            time.sleep(0.02)
         if not self.client.closed.is_set():
             try:
                 self.client.send("Target.setAutoAttach", {"autoAttach": False, "waitForDebuggerOnStart": False}, timeout=5)
@@ -137,17 +139,19 @@ class Attach:
         while True:
             ev = q.get()
             if ev is None:
+                q.task_done()
                 return
-            handler = getattr(self, "_on_" + ev.method.replace(".", "_"), None)
-            if handler is None:
-                continue
             try:
-                handler(ev.params, ev.session)
+                handler = getattr(self, "_on_" + ev.method.replace(".", "_"), None)
+                if handler is not None:
+                    handler(ev.params, ev.session)
             except CDPError as e:
                 if not self.stopping.is_set() and not self.client.closed.is_set():
                     log.warning(f"portalspec attach: {ev.method}: {e}")
             except Exception as e:  # noqa: BLE001 - one bad event must not stop the recording
                 log.error(f"portalspec attach: {ev.method}: {e}")
+            finally:
+                q.task_done()
 
     # -- targets ---------------------------------------------------------------------------------
     def _on_Target_attachedToTarget(self, p: dict[str, Any], _parent: str | None) -> None:
@@ -162,9 +166,8 @@ class Attach:
         send = self.client.send
         try:
             send("Network.enable", {"maxPostDataSize": self.pipeline.settings.body_limit}, session=sid)
-            if self.pause_writes:
-                send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": t, "requestStage": "Request"}
-                                                   for t in _PAUSED_TYPES]}, session=sid)
+            if self.pause_writes:  # every request: a write is a write whatever the page calls it
+                send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}, session=sid)
             if kind in ("page", "iframe"):
                 send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True},
                      session=sid)
@@ -178,6 +181,20 @@ class Attach:
 
     # -- writes (Fetch) --------------------------------------------------------------------------
     def _on_Fetch_requestPaused(self, p: dict[str, Any], sid: str | None) -> None:
+        try:
+            self._paused(p, sid)
+        except CDPError:
+            raise
+        except Exception:
+            # Never let a write through because something here went wrong: refuse it in the browser.
+            if str(p.get("request", {}).get("method", "")).upper() in WRITE_METHODS:
+                self.client.send("Fetch.failRequest", {"requestId": p["requestId"], "errorReason": "BlockedByClient"},
+                                 session=sid)
+            else:
+                self.client.send("Fetch.continueRequest", {"requestId": p["requestId"]}, session=sid)
+            raise
+
+    def _paused(self, p: dict[str, Any], sid: str | None) -> None:
         req = p["request"]
         netloc, path = _netloc_path(req["url"])
         rtype = p.get("resourceType", "")
