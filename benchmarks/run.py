@@ -580,16 +580,7 @@ def bench_addon(n_small: int, n_big: int) -> dict[str, Any]:
         for i in range(n_big):
             for label in (("without", "with") if i % 2 else ("with", "without")):
                 times[label]["big"].append(call(label, "POST", f"{base}/roleAssignments", big))
-    res: dict[str, Any] = {}
-    for label, t in times.items():
-        res[f"{label}_addon"] = {"small_median_ms": round(statistics.median(t["small"]), 3), "small_p99_ms": round(_p99(t["small"]), 3),
-                                 "big_median_ms": round(statistics.median(t["big"]), 3), "big_p99_ms": round(_p99(t["big"]), 3)}
-    w, wo = res["with_addon"], res["without_addon"]
-    res["added_small_median_ms"] = round(w["small_median_ms"] - wo["small_median_ms"], 3)
-    res["added_small_p99_ms"] = round(w["small_p99_ms"] - wo["small_p99_ms"], 3)
-    res["added_big_median_ms"] = round(w["big_median_ms"] - wo["big_median_ms"], 3)
-    res["added_big_p99_ms"] = round(w["big_p99_ms"] - wo["big_p99_ms"], 3)
-    return res
+    return _added(times, "addon")
 
 
 def bench_attach(n_small: int, n_big: int) -> dict[str, Any]:
@@ -653,13 +644,18 @@ def bench_attach(n_small: int, n_big: int) -> dict[str, Any]:
     finally:
         for b in browsers.values():
             b.close()
-    res: dict[str, Any] = {"recorded": recorded}
+    return {"recorded": recorded, **_added(times, "attach")}
+
+
+def _added(times: dict[str, dict[str, list[float]]], what: str) -> dict[str, Any]:
+    """Medians and p99s with and without ``what``, and what it adds (paired runs of small and big calls)."""
+    res: dict[str, Any] = {}
     for label, t in times.items():
-        res[f"{label}_attach"] = {"small_median_ms": round(statistics.median(t["small"]), 3), "small_p99_ms": round(_p99(t["small"]), 3),
-                                  "big_median_ms": round(statistics.median(t["big"]), 3), "big_p99_ms": round(_p99(t["big"]), 3)}
-    w, wo = res["with_attach"], res["without_attach"]
-    res["added_small_median_ms"] = round(w["small_median_ms"] - wo["small_median_ms"], 3)
-    res["added_big_median_ms"] = round(w["big_median_ms"] - wo["big_median_ms"], 3)
+        res[f"{label}_{what}"] = {f"{size}_{stat}_ms": round(f(t[size]), 3) for size in ("small", "big")
+                                  for stat, f in (("median", statistics.median), ("p99", _p99))}
+    w, wo = res[f"with_{what}"], res[f"without_{what}"]
+    for key in ("small_median", "small_p99", "big_median", "big_p99"):
+        res[f"added_{key}_ms"] = round(w[f"{key}_ms"] - wo[f"{key}_ms"], 3)
     return res
 
 
@@ -690,18 +686,13 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(f"| undocumented templates recovered ({t['true_templates']} true) | {p['exact']} exact, "
                              f"{p['false']} false, {p['wall_s']} s | {name} {o['exact']} exact, {o['false']} false, "
                              f"{o['wall_s']} s | |")
-    a = results.get("addon", {})
-    if a:
-        lines.append(f"| addon latency added, small call (median) | {a['added_small_median_ms']} ms | mitmdump without addon "
-                     f"{a['without_addon']['small_median_ms']} ms | |")
-        lines.append(f"| addon latency added, 1 MiB call (median) | {a['added_big_median_ms']} ms | mitmdump without addon "
-                     f"{a['without_addon']['big_median_ms']} ms | |")
-    at = results.get("attach", {})
-    if at:
-        lines.append(f"| attach (CDP) latency added, small call (median, timed in the page) | {at['added_small_median_ms']} ms | "
-                     f"Chromium without attach {at['without_attach']['small_median_ms']} ms | |")
-        lines.append(f"| attach (CDP) latency added, 1 MiB call (median, timed in the page) | {at['added_big_median_ms']} ms | "
-                     f"Chromium without attach {at['without_attach']['big_median_ms']} ms | |")
+    for key, name, how, base in (("addon", "addon", "", "mitmdump without addon"),
+                                 ("attach", "attach (CDP)", ", timed in the page", "Chromium without attach")):
+        a = results.get(key, {})
+        for size, label in (("small", "small call"), ("big", "1 MiB call")):
+            if a:
+                lines.append(f"| {name} latency added, {label} (median{how}) | {a[f'added_{size}_median_ms']} ms | "
+                             f"{base} {a[f'without_{key}'][f'{size}_median_ms']} ms | |")
     cr = results.get("code_routes", {})
     if cr:
         lines += ["", f"Routes from JavaScript bundles ({cr['mb']} MB of generated minified bundles with a path-like string "
