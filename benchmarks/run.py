@@ -539,6 +539,17 @@ def npm_tools(tools: Path, har: Path, truth: set[tuple[str, str]]) -> dict[str, 
     return res
 
 
+def _fresh_with_local_spec(name: str) -> tuple[Path, Path]:
+    """An empty work folder with the demo spec served from this machine (``http://127.0.0.1:{port}/api``)."""
+    work = OUT / name
+    shutil.rmtree(work, ignore_errors=True)
+    spec = work / "spec"
+    spec.mkdir(parents=True)
+    for f in (ROOT / "specs" / "demo").iterdir():
+        (spec / f.name).write_text(f.read_text().replace("https://admin.demo-portal.example/api", "http://127.0.0.1:{port}/api"))
+    return work, spec
+
+
 # -- addon overhead ----------------------------------------------------------------------------
 def bench_addon(n_small: int, n_big: int) -> dict[str, Any]:
     """Paired: two mitmdumps (without and with the addon) in front of one upstream, calls alternating,
@@ -547,12 +558,7 @@ def bench_addon(n_small: int, n_big: int) -> dict[str, Any]:
 
     from tests.portal import Mitmdump, PortalServer  # noqa: PLC0415
 
-    work = OUT / "addon"
-    shutil.rmtree(work, ignore_errors=True)
-    spec = work / "spec"
-    spec.mkdir(parents=True)
-    for f in (ROOT / "specs" / "demo").iterdir():
-        (spec / f.name).write_text(f.read_text().replace("https://admin.demo-portal.example/api", "http://127.0.0.1:{port}/api"))
+    work, spec = _fresh_with_local_spec("addon")
     for label in ("without", "with"):
         (work / label).mkdir()
     big = json.dumps({"rows": ["x" * 1000] * 1040}).encode()  # about 1 MiB
@@ -592,12 +598,7 @@ def bench_attach(n_small: int, n_big: int) -> dict[str, Any]:
     from tests.portal import PortalServer  # noqa: PLC0415
     from tests.test_record_attach import DebuggedChromium, User  # noqa: PLC0415
 
-    work = OUT / "attach"
-    shutil.rmtree(work, ignore_errors=True)
-    spec = work / "spec"
-    spec.mkdir(parents=True)
-    for f in (ROOT / "specs" / "demo").iterdir():
-        (spec / f.name).write_text(f.read_text().replace("https://admin.demo-portal.example/api", "http://127.0.0.1:{port}/api"))
+    work, spec = _fresh_with_local_spec("attach")
     big = json.dumps({"rows": ["x" * 1000] * 1040}).encode()  # about 1 MiB
 
     class Portal(PortalServer):
