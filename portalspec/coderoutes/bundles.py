@@ -137,8 +137,13 @@ class BundleScanner:
         self._thread.start()
 
     def submit(self, url: str, page: str | None, raw: bytes, encoding: str = "") -> None:
-        """Hand over a bundle's bytes as they came (``encoding``: its Content-Encoding, decoded in the worker)."""
-        self._queue.put((url, page, raw, encoding))
+        """Hand over a bundle's bytes as they came (``encoding``: its Content-Encoding, decoded in the worker).
+        Never waits: when 64 bundles are already waiting, this one is skipped with a warning rather than
+        holding up the page (and memory stays bounded)."""
+        try:
+            self._queue.put_nowait((url, page, raw, encoding))
+        except queue.Full:
+            self._on_error(f"the script scanner is behind: {url} was not scanned for routes")
 
     def _run(self) -> None:
         from ..fixtures.decoding import DecodeError, decode_content
@@ -161,5 +166,5 @@ class BundleScanner:
                 self._on_error(f"could not scan the script {url}: {e}")
 
     def close(self) -> None:
-        self._queue.put(None)
+        self._queue.put(None)  # waits for room: the worker drains the queue
         self._thread.join(60)
