@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from portalspec.cli import main as cli_main
-from portalspec.report.render_html import DRIFT_PER_KIND, spec_anchor
+from portalspec.report.groups import spec_anchor
+from portalspec.report.render_html import DRIFT_PER_KIND
 from portalspec.specs.index import SpecIndex
 from portalspec.synth import older_specs, plant_drift, traffic, unserved_calls
 

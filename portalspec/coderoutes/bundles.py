@@ -65,15 +65,16 @@ def script_of(raw: Any) -> tuple[bytes, str | None] | None:
 
 
 def bundle_record(url: str, page: str | None, data: bytes, extractor: Extractor,
-                  redact_url: Callable[[str], str], redact_text: Callable[[str], str]) -> dict[str, Any]:
-    """What a capture keeps of one bundle."""
+                  redact_url: Callable[[str], str], redact_text: Callable[[str], str],
+                  sha256: str | None = None) -> dict[str, Any]:
+    """What a capture keeps of one bundle (``sha256``: its hash, when the caller has it already)."""
     candidates = []
     for c in extractor.extract(data):
         d = c.as_dict()
         d["template"] = redact_text(c.template)
         candidates.append(d)
     return {"url": redact_url(url), "page": redact_url(page) if page else None, "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "candidates": candidates}
+            "sha256": sha256 or hashlib.sha256(data).hexdigest(), "candidates": candidates}
 
 
 class BundleLog:
@@ -155,10 +156,11 @@ class BundleScanner:
             url, page, raw, enc = item
             try:
                 data = decode_content(raw, enc, 1 << 62)[0] if enc else raw
-                if self.log.known(hashlib.sha256(data).hexdigest()):
+                sha = hashlib.sha256(data).hexdigest()
+                if self.log.known(sha):
                     continue
                 with self._lock:
-                    rec = bundle_record(url, page, data, self.extractor, *self._redact)
+                    rec = bundle_record(url, page, data, self.extractor, *self._redact, sha256=sha)
                     if self.log.add(rec):
                         self.scanned += 1
                         self._on_scanned()

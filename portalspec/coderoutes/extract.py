@@ -21,7 +21,6 @@ GENERIC_FIRST = ("api", "apiproxy")
 _MAX_LITERAL = 400
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_\-.~/{}$%:@=,()'!*+]*")
 _ASSET = re.compile(r"\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot|html?|json|txt|md)$", re.I)
-_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 WINDOW = 160
 _CALL_BEFORE = re.compile(rb"\.(get|post|put|patch|delete)\(\s*$", re.I)
 _HINT = rb"""\b(?:method|type|httpMethod|verb)\s*:\s*["'`](get|post|put|patch|delete)["'`]"""
@@ -67,19 +66,7 @@ class Extractor:
 
     @classmethod
     def for_index(cls, index: Any) -> "Extractor":
-        from ..matching.templates import join_base
-
-        firsts, hosts = set(), set()
-        for op in index.operations:
-            for s in op.servers or [None]:
-                base = s.base_path if s is not None else ""
-                seg = join_base(base, op.path).lstrip("/").split("/", 1)[0]
-                if seg and "{" not in seg:
-                    firsts.add(seg)
-                netloc = urlsplit(s.url).netloc if s is not None and "://" in s.url else ""
-                if netloc and "{" not in netloc:
-                    hosts.add(netloc)
-        return cls(firsts, hosts)
+        return cls(*spec_terms(index))
 
     def terms(self) -> tuple[list[str], list[str]] | None:
         """What this extractor was built from (to build the same in another process)."""
@@ -140,6 +127,23 @@ class Extractor:
             return None, end + 1
         return Candidate(start, _name_params(path.rstrip("/") or "/") if "{" in path else (path.rstrip("/") or "/"),
                          host, _method(data, start, end + 1)), end + 1
+
+
+def spec_terms(index: Any) -> tuple[set[str], set[str]]:
+    """What makes a literal one of the specs' routes: the first path segments of their operations
+    (server base path included) and their servers' literal hosts."""
+    from ..matching.templates import join_base
+
+    firsts, hosts = set(), set()
+    for op in index.operations:
+        for s in op.servers or [None]:
+            seg = join_base(s.base_path if s is not None else "", op.path).lstrip("/").split("/", 1)[0]
+            if seg and "{" not in seg:
+                firsts.add(seg)
+            netloc = urlsplit(s.url).netloc if s is not None and "://" in s.url else ""
+            if netloc and "{" not in netloc:
+                hosts.add(netloc)
+    return firsts, hosts
 
 
 def _template_literal(raw: str) -> str | None:

@@ -13,7 +13,7 @@ from ..specs.index import SpecIndex
 from ..specs.model import Operation
 from ..urls import split_url
 from .bundles import read_bundles
-from .extract import GENERIC_FIRST
+from .extract import GENERIC_FIRST, spec_terms
 
 _SENTINEL = "\x01"
 _VAR = re.compile(r"\{[^{}]*\}")
@@ -54,7 +54,7 @@ def _fits(cand: list[str], tpl: Template) -> int | None:
 class CodeRouteMatcher:
     def __init__(self, index: SpecIndex) -> None:
         self.by_first: dict[tuple[int, str | None], list[_SpecOp]] = defaultdict(list)
-        self.firsts: set[str] = set(GENERIC_FIRST)
+        self.firsts: set[str] = set(GENERIC_FIRST) | {f.casefold() for f in spec_terms(index)[0]}
         self.api_hosts: list[re.Pattern[str]] = []
         for op in index.operations:
             hosts, bases = [], set()
@@ -66,8 +66,6 @@ class CodeRouteMatcher:
             for base in bases or {""}:
                 tpl = compile_template(join_base(base, op.path))
                 first = tpl.segments[0].folded if tpl.segments and tpl.segments[0].kind != PARAM else None
-                if first and "{" not in first:
-                    self.firsts.add(first)
                 self.by_first[(len(tpl.segments), first)].append(_SpecOp(op, tpl, hosts))
         self.api_hosts = list({r.pattern: r for r in self.api_hosts}.values())
 
@@ -83,9 +81,10 @@ class CodeRouteMatcher:
         segs, _ = split_path(template)
         hosts = [h for h in hosts if h]
         first = segs[0].casefold() if segs and not _VAR.search(segs[0]) else None
-        pools = self.by_first.get((len(segs), first), []) + ([] if first is None else self.by_first.get((len(segs), None), []))
-        if first is None:
+        if first is None:  # the code puts a value first: every template of that length
             pools = [sop for (n, _f), ops in self.by_first.items() if n == len(segs) for sop in ops]
+        else:  # those starting with that literal, and those starting with a parameter
+            pools = self.by_first.get((len(segs), first), []) + self.by_first.get((len(segs), None), [])
         scored = []
         for sop in pools:
             if method and sop.op.method != method:
@@ -103,13 +102,12 @@ class CodeRouteMatcher:
 
 
 def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
-                undocumented: list[dict[str, Any]], warn: Any = None) -> list[dict[str, Any]]:
-    """One row per candidate template and method from the captures' bundles (``code-routes.jsonl``)."""
+                undocumented: list[dict[str, Any]], warn: Any = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One row per candidate template and method from the captures' bundles (``code-routes.jsonl``), and
+    per spec the documented operations the code can call that the capture never did."""
     routes: dict[tuple[str, str | None, str | None], _Route] = {}
-    bundles = 0
     for cap in captures:
         for b in read_bundles(cap, warn):
-            bundles += 1
             page_host = split_url(b["page"])[0] if b.get("page") else None
             for c in b.get("candidates") or []:
                 template, method, host = c.get("template"), c.get("method"), c.get("host")
@@ -126,10 +124,11 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
                 if page_host:
                     r.page_hosts.add(page_host)
     if not routes:
-        return []
+        return [], {}
     m = CodeRouteMatcher(index)
     undoc = [(u, compile_template(u["template"])) for u in undocumented]
     rows = []
+    in_code: dict[str, set[str]] = defaultdict(set)
     for r in routes.values():
         host = next(iter(r.hosts), None)
         if not m.is_api(r.template, host):
@@ -138,6 +137,9 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
         segs, _ = split_path(r.template)
         if ops:
             called = any(op.key in called_ops for op in ops) if r.method is None else ops[0].key in called_ops
+            if not called:
+                for op in ops if r.method is None else ops[:1]:
+                    in_code[op.spec].add(op.key)
         else:
             hosts = r.hosts or r.page_hosts
             called = any(_fits(segs, t) is not None and (r.method is None or u["method"] == r.method)
@@ -147,20 +149,4 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
                      "operationId": ops[0].operation_id if ops else None, "spec": ops[0].spec if ops else None,
                      "path": ops[0].path if ops else None, "bundles": sorted(r.bundles), "pages": sorted(r.pages)[:10]})
     rows.sort(key=lambda d: (d["documented"], d["called"], d["spec"] or "", d["template"], d["method"] or ""))
-    return rows
-
-
-def in_code_by_spec(index: SpecIndex, rows: list[dict[str, Any]], called_ops: set[str]) -> dict[str, int]:
-    """Per spec: documented operations the code can call that the capture never did."""
-    out: dict[str, set[str]] = defaultdict(set)
-    m = None
-    for r in rows:
-        if not r["documented"] or r["called"]:
-            continue
-        m = m or CodeRouteMatcher(index)
-        for op in m.documented(r["template"], r["method"], r["hosts"]):
-            if op.key not in called_ops:
-                out[op.spec].add(op.key)
-            if r["method"] is not None:
-                break
-    return {k: len(v) for k, v in out.items()}
+    return rows, {k: len(v) for k, v in in_code.items()}

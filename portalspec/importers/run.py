@@ -103,7 +103,7 @@ def _entry_line(raw: Any, redactor: Redactor, limit: int, kind: str, source: dic
         if sha not in _SCANNED:  # the same bundle again (another page loaded it): scanned once
             _SCANNED.add(sha)
             bundle = bundle_record(entry["request"]["url"], page, data, _extractor(), redactor.redact_url,
-                                   redactor.redact_string)
+                                   redactor.redact_string, sha256=sha)
         content = entry["response"]["content"]
         entry["response"]["content"] = {"size": len(data), "mimeType": content.get("mimeType", ""),
                                         "text": "", "_sha256": sha, "_script": True}

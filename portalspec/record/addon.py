@@ -136,8 +136,10 @@ class RecordAddon:
         if self.pipeline is None or not ctx.options.portalspec_status:
             return
         now = time.monotonic()
+        if not final and now - self._status_at < _STATUS_EVERY:
+            return  # the figures are put into a line at most once a second, not on every call
         line = status_json(self.pipeline.stats)
-        if final or (now - self._status_at >= _STATUS_EVERY and line != self._status_last):
+        if final or line != self._status_last:
             self._status_at, self._status_last = now, line
             sys.stdout.write(STATUS_PREFIX + line + "\n")
             sys.stdout.flush()

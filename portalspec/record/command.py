@@ -123,11 +123,9 @@ def _stop(proc: subprocess.Popen[str], timeout: float = 20.0) -> int:
         return proc.wait()
 
 
-def _print_setup(a: argparse.Namespace, header: str | None = None) -> None:
-    host, _, _ = a.listen.rpartition(":")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {host}: other machines can use this proxy", file=sys.stderr)
-    print(header or f"portalspec record: proxy on http://{a.listen}, writing {a.out}")
+def _print_setup(a: argparse.Namespace, header: str) -> None:
+    """The session's opening lines (spec errors, what happens to writes), for record and attach."""
+    print(header)
     if a.specs:
         from ..specs.index import SpecIndex, tell_spec_errors
 
@@ -177,7 +175,10 @@ def run_record(a: argparse.Namespace) -> int:
     browser = getattr(a, "browser", None)
     exe = find_browser(browser) if browser else None
     url = getattr(a, "url", None) or (first_browsed_page(a.specs) if browser else None)
-    _print_setup(a)
+    host, _, _ = a.listen.rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {host}: other machines can use this proxy", file=sys.stderr)
+    _print_setup(a, f"portalspec record: proxy on http://{a.listen}, writing {a.out}")
     status = StatusLine(every=getattr(a, "status_every", 10.0))
     try:
         proc = start_proxy(argv)
@@ -253,7 +254,7 @@ def run_attach(a: argparse.Namespace) -> int:
     if not a.specs and not a.host:
         raise PortalspecError("nothing to record: give --specs DIR (their servers' hosts) or --host PATTERN")
     ws = browser_ws_url(a.cdp)
-    _print_setup(argparse.Namespace(**{**vars(a), "listen": "127.0.0.1:0"}), header=f"portalspec attach: {a.cdp}, writing {a.out}")
+    _print_setup(a, f"portalspec attach: {a.cdp}, writing {a.out}")
     pipeline = Pipeline(settings_from_args(a), source="cdp", session={"cdp": a.cdp})
     status = StatusLine(every=a.status_every)
     client = CDPClient(ws)

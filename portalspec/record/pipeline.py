@@ -20,6 +20,7 @@ from ..fixtures.store import CaptureWriter
 from ..importers.ingest import Ingestor
 from ..redaction import Redactor
 from ..specs.model import WRITE_METHODS
+from ..urls import split_url
 from .replies import Reply, synthetic_reply
 from .scope import Scope
 
@@ -90,7 +91,6 @@ class Pipeline:
         self._lock = threading.Lock()  # a transport may record from more than one thread
         self.writer: CaptureWriter | None = None
         self.ingest: Ingestor | None = None
-        self._source = source
         self.bundles: Any = None
         if settings.out:
             from ..coderoutes.bundles import BundleScanner
@@ -154,8 +154,6 @@ class Pipeline:
 
     def wants_bundle(self, url: str, page: str | None) -> bool:
         """A script to scan for routes: from an in-scope host, or loaded by an in-scope page (its CDN)."""
-        from ..urls import split_url
-
         if self.bundles is None:
             return False
         return self.scope.host_in_scope(split_url(url)[0]) or bool(page and self.scope.host_in_scope(split_url(page)[0]))

@@ -11,7 +11,7 @@ from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
 from ..writeflows.lineage import finish
-from ..coderoutes.match import code_routes, in_code_by_spec
+from ..coderoutes.match import code_routes
 from .build import Facts
 from .groups import attention, by_spec, timeline
 
@@ -126,8 +126,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
 
     flows = _flows(facts, templates)
     called = set(facts.ops)
-    routes = code_routes(index, facts.captures, called, undocumented, facts.warnings.append)
-    in_code = in_code_by_spec(index, routes, called)
+    routes, in_code = code_routes(index, facts.captures, called, undocumented, facts.warnings.append)
     for c in coverage:
         c["in_code"] = in_code.get(c["spec"], 0)
 

@@ -68,6 +68,23 @@ def spec_for_host(index: SpecIndex) -> Callable[[str, str], str | None]:
     return find
 
 
+def _group(spec: str | None, title: str | None, seen: int = 0, total: int = 0, in_code: int = 0) -> dict[str, Any]:
+    return {"spec": spec, "title": title, "calls": 0, "operations_seen": seen, "operations_total": total,
+            "operations_in_code_only": in_code, "undocumented_endpoints": 0, "undocumented_calls": 0, "drift": 0,
+            "drift_by_severity": {"error": 0, "warning": 0, "info": 0}, "drift_by_kind": Counter(),
+            "writes": 0, "blocked": 0, "hosts": {}}
+
+
+def anchor(s: str) -> str:
+    """An id for the HTML and Markdown: letters and digits, the rest dashes."""
+    return "".join(c if c.isalnum() else "-" for c in s).strip("-").lower()
+
+
+def spec_anchor(group: dict[str, Any]) -> str:
+    """The id of a spec's section (``spec-<name>``; ``spec-unserved-hosts`` for hosts no spec serves)."""
+    return "spec-" + (anchor(group["spec"]) if group.get("spec") else "unserved-hosts")
+
+
 def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], drift: list[dict[str, Any]],
             coverage: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One group per spec (and one for hosts no spec serves): its counts, and its undocumented endpoints
@@ -77,11 +94,8 @@ def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], 
     groups: dict[str | None, dict[str, Any]] = {}
     for s in index.specs:
         c = cov.get(s.name, {})
-        groups[s.name] = {"spec": s.name, "title": s.title, "calls": 0, "operations_seen": c.get("seen", 0),
-                          "operations_total": c.get("operations", len(s.operations)),
-                          "operations_in_code_only": c.get("in_code", 0), "undocumented_endpoints": 0,
-                          "undocumented_calls": 0, "drift": 0, "drift_by_severity": {"error": 0, "warning": 0, "info": 0},
-                          "drift_by_kind": Counter(), "writes": 0, "blocked": 0, "hosts": {}}
+        groups[s.name] = _group(s.name, s.title, c.get("seen", 0), c.get("operations", len(s.operations)),
+                                c.get("in_code", 0))
     for st in facts.ops.values():
         g = groups.get(st.op.spec)
         if g is None:
@@ -98,12 +112,7 @@ def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], 
         u["spec"], u["prefix"] = spec, prefix_of(u["template"])
         g = groups.get(spec)
         if g is None:
-            g = groups[None] = groups.get(None) or {
-                "spec": None, "title": "Hosts no spec serves", "calls": 0, "operations_seen": 0, "operations_total": 0,
-                "operations_in_code_only": 0,
-                "undocumented_endpoints": 0, "undocumented_calls": 0, "drift": 0,
-                "drift_by_severity": {"error": 0, "warning": 0, "info": 0}, "drift_by_kind": Counter(),
-                "writes": 0, "blocked": 0, "hosts": {}}
+            g = groups[None] = groups.get(None) or _group(None, "Hosts no spec serves")
         h = g["hosts"].setdefault(u["host"], {"host": u["host"], "calls": 0, "prefixes": defaultdict(list)})
         h["prefixes"][u["prefix"]].append(u)
         g["undocumented_endpoints"] += 1

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from .groups import anchor, spec_anchor
 from .render_charts import coverage_svg, drift_svg, timeline_svg
 from .render_flows import FLOWS_SHOWN, svg
 
@@ -34,9 +35,6 @@ def _short(v: Any, n: int = 120) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _anchor(s: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in s).strip("-").lower()
-
 
 def _first_per(rows: list[dict[str, Any]], n: int, key: str) -> list[dict[str, Any]]:
     """The first ``n`` rows of each ``key`` value, in their order."""
@@ -50,13 +48,9 @@ def _first_per(rows: list[dict[str, Any]], n: int, key: str) -> list[dict[str, A
     return out
 
 
-def spec_anchor(group: dict[str, Any]) -> str:
-    return "spec-" + (_anchor(group["spec"]) if group.get("spec") else "unserved-hosts")
-
-
 def render_html(report: dict[str, Any]) -> str:
     env = Environment(loader=PackageLoader("portalspec.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    env.filters.update(pretty=_pretty, short=_short, anchor=_anchor, flow_svg=lambda f: Markup(svg(f)),
+    env.filters.update(pretty=_pretty, short=_short, anchor=anchor, flow_svg=lambda f: Markup(svg(f)),
                        first_per=_first_per, spec_anchor=spec_anchor, coverage_svg=lambda g: Markup(coverage_svg(g or [])),
                        drift_svg=lambda g: Markup(drift_svg(g or [])),
                        timeline_svg=lambda t: Markup(timeline_svg(t or {})))

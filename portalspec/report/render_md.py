@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
 from .render_flows import FLOWS_SHOWN, mermaid
 
@@ -41,7 +42,7 @@ def render_markdown(r: dict[str, Any]) -> str:
         out += [""]
     groups = [g for g in r.get("by_spec") or [] if g["calls"] or g["undocumented_endpoints"] or g["drift"]]
     out += ["Contents: [Summary](#summary) · [Charts](#charts) · "
-            + "".join(f"[{g['spec'] or g['title']}](#{_spec_anchor(g)}) · " for g in groups)
+            + "".join(f"[{g['spec'] or g['title']}](#{spec_anchor(g)}) · " for g in groups)
             + "[Drift](#drift) · [Mutations](#mutations) · [Write flows](#write-flows) · [Coverage](#coverage) · "
               "[Operations seen](#operations-seen)", ""]
     out += [
@@ -85,7 +86,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     undoc = {u["id"]: u for u in r["undocumented"]}
     out += ["<a id=\"spec-groups\"></a>", ""]
     for g in groups:
-        out += [f"## <a id=\"{_spec_anchor(g)}\"></a>{g['spec'] or g['title']}" + (f" ({g['title']})" if g["spec"] and g["title"] else ""), ""]
+        out += [f"## <a id=\"{spec_anchor(g)}\"></a>{g['spec'] or g['title']}" + (f" ({g['title']})" if g["spec"] and g["title"] else ""), ""]
         counts = [f"{g['calls']} calls"]
         if g["spec"]:
             counts.append(f"{g['operations_seen']} of {g['operations_total']} operations seen")
@@ -109,7 +110,7 @@ def render_markdown(r: dict[str, Any]) -> str:
                         break
                     shown += 1
                     u = undoc[uid]
-                    out.append(f"| {u['method']} | <a id=\"{_anchor(u['id'])}\"></a>`{_cell(u['template'])}` | {u['calls']}"
+                    out.append(f"| {u['method']} | <a id=\"{anchor(u['id'])}\"></a>`{_cell(u['template'])}` | {u['calls']}"
                                + (f" ({u['blocked']} blocked)" if u["blocked"] else "") + f" | {_cell(u['statuses'])} |")
                     details += _undoc_details(u)
                 out += [""] + details
@@ -163,8 +164,8 @@ def render_markdown(r: dict[str, Any]) -> str:
                 link = f"[example](#{examples[ref][0]})" if ex else ""
                 out.append(f"| <a id=\"{d['id']}\"></a>`{d['kind']}` | {d['severity']} | {d['location']} | {d['status'] or ''} | "
                            f"`{_cell(d['pointer']) or '/'}` | {_cell(d['expected'])} | {_cell(d['observed'])} | {d['calls']} | {link} |")
-            for anchor, ex in examples.values():
-                out += ["", f"<details><summary><a id=\"{anchor}\"></a>Example call (redacted)</summary>", "",
+            for ex_id, ex in examples.values():
+                out += ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "",
                         _code(_ex(ex)), "", "</details>"]
         out += [""]
 
@@ -247,14 +248,6 @@ def _undoc_details(u: dict[str, Any]) -> list[str]:
 
 def _html(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _spec_anchor(g: dict[str, Any]) -> str:
-    return "spec-" + (_anchor(g["spec"]) if g.get("spec") else "unserved-hosts")
-
-
-def _anchor(s: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in s).strip("-").lower()
 
 
 def _ex(e: dict[str, Any]) -> dict[str, Any]:
