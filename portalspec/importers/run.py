@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .. import gcpolicy
 from ..errors import PortalspecError
 from ..fixtures.entries import DEFAULT_BODY_LIMIT, EntryError, normalise_har_entry
 from ..fixtures.store import CaptureReader, CaptureWriter, is_capture
@@ -85,6 +86,7 @@ _NOT_JSON = "not JSON"
 
 def _worker_init(key: bytes, pseudonymize: list[str], limit: int, kind: str, name: str,
                  routes: tuple[list[str], list[str]] | None = None) -> None:
+    gcpolicy.streaming()
     _worker_state.update(redactor=Redactor(key=key, pseudonymize=pseudonymize), limit=limit, kind=kind, name=name)
     _set_extractor(routes)
 
@@ -199,7 +201,8 @@ def import_file(
     _set_extractor(routes)
     pool = _start_pool(jobs, key, list(pseudonymize), limit, kind, path.name, routes) if jobs > 1 else None
     try:
-        return _import(path, out, kind, key, pool, jobs, list(pseudonymize), limit, warn, progress)
+        with gcpolicy.streaming_section():
+            return _import(path, out, kind, key, pool, jobs, list(pseudonymize), limit, warn, progress)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
