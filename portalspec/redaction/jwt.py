@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import json
+import binascii
 from typing import Any, Callable
+
+from .. import jsoncodec
 
 # Claims worth keeping: they tell which API and permissions a call used.
 _KEPT = ("aud", "iss", "scp", "roles", "appid", "azp", "idtyp", "ver")
@@ -12,8 +13,8 @@ _KEPT = ("aud", "iss", "scp", "roles", "appid", "azp", "idtyp", "ver")
 
 def decode_part(part: str) -> dict[str, Any] | None:
     try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(raw)
+        raw = binascii.a2b_base64(part.replace("-", "+").replace("_", "/") + "=" * (-len(part) % 4))
+        value = jsoncodec.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
