@@ -320,7 +320,7 @@ def test_record_defaults(tmp_path: Path) -> None:
     (tmp_path / "c").mkdir()
 
 
-def test_hmac_key_is_never_written(tmp_path: Path) -> None:
+def test_placeholder_key_is_never_written(tmp_path: Path) -> None:
     key = os.urandom(32)
     r = Redactor(key=key)
     from portalspec.fixtures.store import CaptureWriter

@@ -89,7 +89,20 @@ def test_cost_does_not_grow_with_the_number_of_secrets() -> None:
     forms = 3  # escaped forms a variant can have, at most
     assert mem.index_rebuilds <= n * forms // limit + 1
     # the index holds what the map holds, nothing more: memory bounded by the limit
-    # the index holds what the map holds, nothing more: memory bounded by the limit
-    held = {owner for bucket in mem._index.anchors.values() for _, owner, _ in bucket}
-    assert held | {owner for _, owner in mem._index.short} == set(mem.map)
-    assert set(mem._index.heads) == set(mem.map)
+    held = {variant for bucket in mem._index.anchors.values() for _, variant, _, _ in bucket}
+    assert held | {variant for _, variant, _ in mem._index.short} == set(mem.map)
+    assert set(mem._index.heads) == set(mem._groups)
+
+
+def test_a_secret_and_its_encodings_are_forgotten_together() -> None:
+    mem = KnownSecrets(40)
+    rng = random.Random(3)
+    groups = [[_secret(rng) + str(i) for _ in range(4)] for i in range(300)]
+    for i, g in enumerate(groups):
+        mem.add_all(g, f"<redacted:token:{i:08x}>")
+        assert len(mem) <= 40
+        for old in groups[: i + 1]:
+            assert all(v in mem for v in old) or not any(v in mem for v in old)
+    assert all(v in mem for v in groups[-1]) and not any(v in mem for v in groups[0])
+    blob = "|".join(groups[-1] + groups[0]).encode("utf-8", "surrogatepass")
+    assert mem.find(blob) == set(groups[-1]) == _brute(mem, blob)

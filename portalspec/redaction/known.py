@@ -8,7 +8,8 @@ Two structures, one answer (the set of remembered variants that occur in a text,
 
 - *Few secrets* (a session's cookies and token: the usual case): a Hyperscan literal database,
   about 1-2 us a scan. Compiling costs about 11 us a literal, so new secrets are first looked up
-  one by one and folded into the database in batches.
+  one by one and folded into the database in batches, each at least as large as the database
+  (a few builds, not one per 32 secrets, before the index takes over).
 - *Many secrets* (every call with its own token, cookie and signed URL): compiling would be paid
   again for every batch, and that grew with the number remembered (947 compiles, 25 of 34 s for
   1,941 such calls). Past ``SMALL_MAX`` variants the memory switches, once, to an *anchor index*:
@@ -17,20 +18,21 @@ Two structures, one answer (the set of remembered variants that occur in a text,
   with numpy (about 9 us for 4.5 KB) and checks the few windows whose bit is set against a dict
   of anchors, then the whole form. Adding or forgetting a secret is O(1), whatever the count.
 
-The memory is bounded (``limit`` variants, oldest forgotten first); a forgotten secret is no
-longer swept out of later calls (SECURITY.md says what that means).
+The memory is bounded (``limit`` variants, oldest forgotten first); a secret and its encodings
+are remembered and forgotten together; a forgotten secret is no longer swept out of later calls
+(SECURITY.md says what that means).
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Iterable
 
 from .. import jsoncodec
 from .triggers import _hs
 
-PENDING_MAX = 32  # looked up one by one until a small database is built
+PENDING_MAX = 32  # looked up one by one until a small database is built (or as many as it holds)
 PENDING_LOOKUPS = 2000  # or until they have been looked up this often (about what a build costs)
 SMALL_MAX = 512  # past this many variants, the anchor index takes over
 ANCHOR = 8  # bytes; every remembered variant is at least this long (``_MIN_SWEEP_LEN``)
@@ -88,7 +90,8 @@ class _AnchorIndex:
     """Remembered forms by an 8-byte anchor taken from each, with a hashed bitmap of the anchors.
 
     A form's anchor is the 8 bytes at an offset chosen so that anchors rarely share a bucket
-    (every JWT starts ``eyJhbGci``: its last 8 bytes are the signature's, and differ).
+    (every JWT starts ``eyJhbGci``: its last 8 bytes are the signature's, and differ). Forms are
+    added and forgotten by group (a secret with its encodings), under the group's number.
     """
 
     def __init__(self) -> None:
@@ -98,10 +101,11 @@ class _AnchorIndex:
         self._mult = np.uint64(_MULT)
         self._bit_shift = 64 - (_BITS.bit_length() - 1)
         self._shift = np.uint64(self._bit_shift)
-        self.bits = np.zeros(_BITS, dtype=np.bool_)
-        self.anchors: dict[bytes, list[tuple[bytes, str, int]]] = {}  # anchor -> (form, owner, offset)
-        self.heads: dict[str, list[bytes]] = {}  # owner -> its forms' anchors
-        self.short: list[tuple[bytes, str]] = []  # forms under ``ANCHOR`` bytes, looked up one by one
+        self._raw_bits = bytearray(_BITS)  # set one slot at a time from Python, read through ``bits``
+        self.bits = np.frombuffer(self._raw_bits, dtype=np.bool_)
+        self.anchors: dict[bytes, list[tuple[bytes, str, int, int]]] = {}  # anchor -> (form, variant, offset, group)
+        self.heads: dict[int, list[bytes]] = {}  # group -> its forms' anchors
+        self.short: list[tuple[bytes, str, int]] = []  # forms under ``ANCHOR`` bytes, looked up one by one
         self.stale = 0  # anchors forgotten whose bit is still set
         self.rebuilds = 0
 
@@ -111,43 +115,49 @@ class _AnchorIndex:
         windows = np.ndarray(shape=(n,), dtype="<u8", buffer=data, strides=(stride,))
         return ((windows * self._mult) >> self._shift).astype(np.intp)
 
-    def add(self, owner: str, forms: tuple[bytes, ...]) -> None:
-        heads = self.heads.setdefault(owner, [])
+    def add(self, group: int, variants: Iterable[str]) -> None:
+        heads = self.heads.setdefault(group, [])
         anchors = self.anchors
-        for raw in forms:
-            if len(raw) < ANCHOR:
-                self.short.append((raw, owner))
-                continue
-            best = -1
-            for k in (len(raw) - ANCHOR, (len(raw) - ANCHOR) // 2, 0):
-                bucket = anchors.get(raw[k:k + ANCHOR])
+        bits, shift = self._raw_bits, self._bit_shift
+        for variant in variants:
+            for raw in _raw_forms(variant):
+                n = len(raw) - ANCHOR
+                if n < 0:
+                    self.short.append((raw, variant, group))
+                    continue
+                head = raw[n:]
+                bucket = anchors.get(head)
+                best = n
+                if bucket is not None:  # try the middle and the start for a bucket of its own
+                    for k in (n // 2, 0):
+                        other = anchors.get(raw[k:k + ANCHOR])
+                        if other is None:
+                            best, bucket = k, None
+                            break
+                        if len(other) < len(bucket):
+                            best, bucket = k, other
+                    head = raw[best:best + ANCHOR]
                 if bucket is None:
-                    best = k
-                    break
-                if best < 0 or len(bucket) < len(anchors[raw[best:best + ANCHOR]]):
-                    best = k
-            head = raw[best:best + ANCHOR]
-            bucket = anchors.get(head)
-            if bucket is None:
-                anchors[head] = [(raw, owner, best)]
-                self.bits[((int.from_bytes(head, "little") * _MULT) & _MASK) >> self._bit_shift] = True
-            else:
-                bucket.append((raw, owner, best))
-            heads.append(head)
+                    anchors[head] = [(raw, variant, best, group)]
+                    bits[((int.from_bytes(head, "little") * _MULT) & _MASK) >> shift] = 1
+                else:
+                    bucket.append((raw, variant, best, group))
+                heads.append(head)
 
-    def forget(self, owner: str) -> None:
+    def forget(self, group: int) -> None:
         if self.short:
-            self.short = [p for p in self.short if p[1] != owner]
-        for head in self.heads.pop(owner, ()):
-            bucket = self.anchors.get(head)
+            self.short = [p for p in self.short if p[2] != group]
+        anchors = self.anchors
+        for head in self.heads.pop(group, ()):
+            bucket = anchors.get(head)
             if bucket is None:
                 continue
             if len(bucket) > 1:
-                bucket[:] = [p for p in bucket if p[1] != owner]
-            if len(bucket) == 1 and bucket[0][1] == owner or not bucket:
-                del self.anchors[head]
+                bucket[:] = [p for p in bucket if p[3] != group]
+            if not bucket or len(bucket) == 1 and bucket[0][3] == group:
+                del anchors[head]
                 self.stale += 1
-        if self.stale > len(self.anchors) + 1024:
+        if self.stale > len(anchors) + 1024:
             self._rebuild()
 
     def _rebuild(self) -> None:
@@ -159,7 +169,7 @@ class _AnchorIndex:
 
     def find(self, blob: bytes, out: set[str]) -> None:
         if self.short:
-            out.update(owner for raw, owner in self.short if raw in blob)
+            out.update(variant for raw, variant, _ in self.short if raw in blob)
         if len(blob) < ANCHOR:
             return
         hits = self.bits[self._slots(blob, 1)].nonzero()[0]
@@ -167,19 +177,24 @@ class _AnchorIndex:
         for pos in hits.tolist():
             bucket = anchors.get(blob[pos:pos + ANCHOR])
             if bucket is not None:
-                for raw, owner, k in bucket:
+                for raw, variant, k, _ in bucket:
                     if pos >= k and blob.startswith(raw, pos - k):
-                        out.add(owner)
+                        out.add(variant)
 
 
 class KnownSecrets:
-    """Remembered secret variants, each mapped to its placeholder; oldest forgotten past ``limit``."""
+    """Remembered secret variants, each mapped to its placeholder; oldest forgotten past ``limit``.
+
+    A secret and its encodings are one group: remembered together, forgotten together.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.map: OrderedDict[str, str] = OrderedDict()
+        self.map: dict[str, str] = {}  # variant -> placeholder
+        self._groups: OrderedDict[int, list[str]] = OrderedDict()  # oldest first
+        self._next = 0
         self.builds = 0  # Hyperscan databases compiled (bounded: they stop at ``SMALL_MAX`` variants)
-        self._pending: list[tuple[str, tuple[bytes, ...]]] = []
+        self._pending: list[str] = []
         self._lookups = 0
         self._small_words: list[str] = []
         self._small: _Literals | None = None
@@ -199,32 +214,51 @@ class KnownSecrets:
         return self._index.rebuilds if self._index is not None else 0
 
     def add(self, v: str, placeholder: str) -> None:
-        if v in self.map:
+        self.add_all((v,), placeholder)
+
+    def add_all(self, variants: Iterable[str], placeholder: str) -> None:
+        """Remember ``variants`` (a secret and its encodings) as one group under ``placeholder``."""
+        known = self.map
+        new = [v for v in variants if v not in known]
+        if not new:
             return
-        self.map[v] = placeholder
-        forms = _raw_forms(v)
+        known.update(dict.fromkeys(new, placeholder))
+        group = self._next
+        self._next += 1
+        self._groups[group] = new
         index = self._index
         if index is not None:
-            index.add(v, forms)
-            while len(self.map) > self.limit:
-                index.forget(self.map.popitem(last=False)[0])
+            index.add(group, new)
+            if len(known) > self.limit:
+                self._evict()
             return
-        while len(self.map) > self.limit:
-            self.map.popitem(last=False)
-        self._pending.append((v, forms))
-        if len(self._pending) > PENDING_MAX:
+        self._pending += new
+        if len(known) > self.limit:
+            self._evict()
+        # Folded when pending outgrows the database (so builds double in size: log-many of them)
+        # or when looking pending up one by one has cost about what a build does.
+        if len(self._pending) > max(PENDING_MAX, len(self._small_words)):
             self._fold()
         elif _hs is None:
-            self._pending = [p for p in self._pending if p[0] in self.map]
+            self._pending = [v for v in self._pending if v in known]
+
+    def _evict(self) -> None:
+        known, groups, index = self.map, self._groups, self._index
+        while len(known) > self.limit and len(groups) > 1:
+            group, gone = groups.popitem(last=False)
+            for v in gone:
+                del known[v]
+            if index is not None:
+                index.forget(group)
 
     def _fold(self) -> None:
         """Move the pending secrets into the small database, or everything into the anchor index."""
-        words = [w for w in self._small_words if w in self.map] + [w for w, _ in self._pending if w in self.map]
+        words = [w for w in self._small_words if w in self.map] + [w for w in self._pending if w in self.map]
         self._pending, self._lookups = [], 0
         if _hs is None or len(words) > SMALL_MAX:
             self._index = _AnchorIndex()
-            for w in self.map:
-                self._index.add(w, _raw_forms(w))
+            for group, variants in self._groups.items():
+                self._index.add(group, variants)
             self._small_words, self._small = [], None
             return
         self._small_words = words
@@ -241,8 +275,8 @@ class KnownSecrets:
             return found
         if self._small is not None:
             self._small.find(blob, found)
-        for v, forms in self._pending:
-            if any(f in blob for f in forms):
+        for v in self._pending:
+            if any(f in blob for f in _raw_forms(v)):
                 found.add(v)
         self._lookups += len(self._pending)
         if self._lookups > PENDING_LOOKUPS:

@@ -1,6 +1,6 @@
 """The one redactor shared by import and record: HAR entry in, redacted HAR entry out.
 
-Every secret becomes a stable placeholder ``<redacted:KIND:xxxxxxxx>`` (a keyed HMAC of the
+Every secret becomes a stable placeholder ``<redacted:KIND:xxxxxxxx>`` (a keyed BLAKE2b MAC of the
 value under a per-capture random key that is never written), so two calls that used the same
 session show the same placeholder. Values found in structured places (headers, cookies,
 secret-named fields) are remembered and swept out of every other string of the entry, also in
@@ -9,21 +9,22 @@ their URL-encoded and base64 forms.
 
 from __future__ import annotations
 
-import base64
-import hmac
+import binascii
+import hashlib
 import os
 import re
 import uuid
 from collections import OrderedDict, defaultdict
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from .. import jsoncodec
 from . import detectors as d
 from .jwt import claims_summary, relative_expiry
 from .known import KnownSecrets
+from .memo import Memo
 from .triggers import Triggers
 
 PII_KINDS = frozenset({"upn", "email", "tenant"})
@@ -34,10 +35,10 @@ _KNOWN_LIMIT = 8192  # secret variants remembered for the sweep (about 1,400 sec
 _CLEAN_CACHE = 4096  # short strings already found clean (header values repeat from call to call)
 _CLEAN_CACHE_LEN = 1024  # serialised ``_initiator`` stacks are 0.5-1 KB and repeat
 _HEADER_MEMO = 2048  # redacted headers by (name, value): most headers repeat from call to call
+_CHURN = 32  # calls in a row with a new value of a header, after which its results are not kept
+_URL_MEMO = 1024  # redacted URLs with a query or fragment by what follows the origin
 _TRIGGERS: dict[bool, Triggers] = {}
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=-]*")  # URL-quoting leaves all but + / = as they are
-_QUOTE_TOKEN = str.maketrans({"+": "%2B", "/": "%2F", "=": "%3D"})
-_URLSAFE = str.maketrans("+/", "-_")
 
 
 def _triggers(pii: bool) -> Triggers:
@@ -79,7 +80,7 @@ class _EntryContext:
 
 
 class Redactor:
-    """Redacts HAR entries. One instance per capture session; it holds the HMAC key in memory only."""
+    """Redacts HAR entries. One instance per capture session; it holds the placeholder key in memory only."""
 
     def __init__(self, key: bytes | None = None, pseudonymize: Iterable[str] = (), fast: bool = True) -> None:
         """``fast=False`` reads every string with the rules (the reference the fast path is tested against)."""
@@ -92,8 +93,10 @@ class Redactor:
         self._triggers = _triggers(bool(self.pseudonymize)) if fast else None
         self._clean: set[str] = set()  # this entry's strings that no free-text rule can change
         self._clean_cache: OrderedDict[str, None] = OrderedDict()
-        self._memo: dict[tuple[str, str], tuple[str, Any]] = {}  # (name, value) -> (redacted, effects or None)
-        self._memo_old: dict[tuple[str, str], tuple[str, Any]] = {}  # the generation before, promoted on use
+        self._headers: Memo[tuple[str, str]] = Memo(_HEADER_MEMO)  # (name, value) -> (redacted, effects)
+        self._urls: Memo[str] = Memo(_URL_MEMO)  # a URL's path, query and fragment -> (redacted, effects)
+        self._runs: dict[str, tuple[int, int]] = {}  # header name -> (last call with a new value, calls in a row)
+        self._entries = 0
         self._sweep_re: re.Pattern[str] | None = None
         self._sweep_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._tenants: set[str] = set()
@@ -103,7 +106,7 @@ class Redactor:
 
     # -- placeholders -------------------------------------------------------------------------
     def _digest(self, value: str) -> bytes:
-        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256")
+        return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=self._key, digest_size=16).digest()
 
     def placeholder(self, kind: str, value: str, remember: bool = True) -> str:
         if value.startswith("<redacted:") and d.is_placeholder(value):
@@ -122,15 +125,15 @@ class Redactor:
         return ph
 
     def _remember(self, value: str, ph: str) -> None:
+        """Remember ``value`` with its URL-quoted and base64 forms, for the sweep."""
         if _TOKEN_CHARS.fullmatch(value):  # what quote() and quote_plus() would give, without them
-            variants = {value, value.translate(_QUOTE_TOKEN)}
+            variants = [value, value.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")]
         else:
-            variants = {value, quote(value, safe=""), quote_plus(value)}
-        b64 = base64.b64encode(value.encode("utf-8", "surrogatepass")).decode()
-        variants |= {b64, b64.rstrip("="), b64.translate(_URLSAFE).rstrip("=")}
-        for v in sorted(variants):
-            if len(v) >= _MIN_SWEEP_LEN:
-                self._known.add(v, ph)
+            variants = [value, quote(value, safe=""), quote_plus(value)]
+        b64 = binascii.b2a_base64(value.encode("utf-8", "surrogatepass"), newline=False).decode()
+        bare = b64.rstrip("=")
+        variants += (b64, bare, bare.replace("+", "-").replace("/", "_"))
+        self._known.add_all(sorted({v for v in variants if len(v) >= _MIN_SWEEP_LEN}), ph)
 
     def _pseudo_guid(self, value: str) -> str:
         return str(uuid.UUID(bytes=self._digest(value.lower())[:16], version=4))
@@ -151,6 +154,7 @@ class Redactor:
         caller that serialises the entry anyway (one serialisation instead of two).
         """
         self._ctx = ctx = _EntryContext(entry.get("startedDateTime"))
+        self._entries += 1
         req = entry.get("request") or {}
         resp = entry.get("response") or {}
         generic = {key: entry[key] for key in entry if key not in ("request", "response", "_portalspec")}
@@ -190,7 +194,7 @@ class Redactor:
         their memo hit (or None), and only the values of misses are scanned.
         """
         texts: list[str] = []
-        memo = self._memo
+        memo = self._headers.cur
         for side, msg in enumerate((req, resp)):
             if type(msg) is not dict:
                 continue
@@ -205,8 +209,8 @@ class Redactor:
                 except (TypeError, KeyError):  # not name/value dicts: the reference loop takes them
                     keys, hits = [], []
                 else:
-                    if None in hits and self._memo_old:
-                        hits = [h if h is not None else self._promote(k) for k, h in zip(keys, hits)]
+                    if None in hits and self._headers.old:
+                        hits = [h if h is not None else self._headers.get(k) for k, h in zip(keys, hits)]
                     plans[side] = list(zip(headers, keys, hits))
                 texts += [value for (name, value), hit in zip(keys, hits)
                           if hit is None and type(name) is str and type(value) is str and _scanned_header(name)]
@@ -246,6 +250,9 @@ class Redactor:
                         continue
                     if key[1] in clean and _free_text_header(key[0]):
                         continue  # redact_header would give it back as it is, with no effects
+                    if self._churning(key[0]):
+                        h["value"] = self.redact_header(key[0], key[1], cookie_names)
+                        continue
                     hit = self._memo_header(key)
                 h["value"] = hit[0] if hit[1] is None else self._replay(hit, cookie_names)
         elif isinstance(msg.get("headers"), list):
@@ -278,38 +285,41 @@ class Redactor:
         return cookie_names
 
     # -- headers -------------------------------------------------------------------------------
-    def _promote(self, key: tuple[str, str]) -> tuple[str, Any] | None:
-        """A header redacted in the memo's previous generation, brought back into the current one."""
-        hit = self._memo_old.get(key)
-        if hit is not None:
-            self._memo_put(key, hit)
-        return hit
-
-    def _memo_put(self, key: tuple[str, str], hit: tuple[str, Any]) -> None:
-        # Two generations instead of a clear: where every call brings new headers (a token per call),
-        # a clear would also drop the headers every call repeats.
-        if len(self._memo) >= _HEADER_MEMO:
-            self._memo_old, self._memo = self._memo, {}
-        self._memo[key] = hit
+    def _churning(self, name: str) -> bool:
+        """Whether the header ``name`` brought a new value in each of the last ``_CHURN`` calls (a
+        token per call): its results are then not kept, but for one call in ``_CHURN``, so that a
+        value repeating again is seen (a kept value found again ends the run)."""
+        n = self._entries
+        last, run = self._runs.get(name, (-2, 0))
+        if last != n:
+            run = run + 1 if last == n - 1 else 1
+            if len(self._runs) >= _HEADER_MEMO:
+                self._runs.clear()
+            self._runs[name] = (n, run)
+        return run >= _CHURN and run % _CHURN != 0
 
     def _memo_header(self, key: tuple[str, str]) -> tuple[str, Any]:
         """``redact_header`` once per distinct header, its result and effects kept for repeats."""
-        hit = self._memo.get(key) or self._promote(key)
+        hit = self._headers.get(key)
         if hit is None:
-            outer = self._ctx
-            self._ctx = _EntryContext(outer.started)
-            names: list[str] = []
-            try:
-                out = self.redact_header(key[0], key[1], names)
-            finally:
-                eff, self._ctx = self._ctx, outer
-            effects = (eff.counts, eff.claims, tuple(names), eff.secrets)
-            hit = (out, effects if any(effects) else None)
-            self._memo_put(key, hit)
+            hit = self._capture(self.redact_header, key[0], key[1])
+            self._headers.put(key, hit)
         return hit
 
+    def _capture(self, redact: Callable[..., str], *args: str) -> tuple[str, Any]:
+        """``redact(*args, cookie_names)`` run apart from the entry: its result and its effects."""
+        outer = self._ctx
+        self._ctx = _EntryContext(outer.started)
+        names: list[str] = []
+        try:
+            out = redact(*args, names)
+        finally:
+            eff, self._ctx = self._ctx, outer
+        effects = (eff.counts, eff.claims, tuple(names), eff.secrets)
+        return out, effects if any(effects) else None
+
     def _replay(self, hit: tuple[str, Any], cookie_names: list[str]) -> str:
-        """A header's redaction applied to this entry: counts, token expiry relative to this call,
+        """A memoised redaction applied to this entry: counts, token expiry relative to this call,
         cookie names, remembered secrets (again, should they have been forgotten)."""
         out, effects = hit
         if effects is None:
@@ -400,20 +410,32 @@ class Redactor:
         base, hash_, frag = url.partition("#")
         base, q, query = base.partition("?")
         scheme_host, path = _split_origin(base)
-        path = "/".join(self._segment(s) for s in path.split("/"))
-        out = scheme_host + path
-        if q:
+        if not q and not hash_:
+            return scheme_host + self._path(path)
+        tail = url[len(scheme_host):]  # the same in the call's URL and its ``:path`` header
+        hit = self._urls.get(tail)
+        if hit is None:
+            hit = self._capture(self._url_tail, path, query if q else None, frag if hash_ else None)
+            self._urls.put(tail, hit)
+        return scheme_host + self._replay(hit, [])
+
+    def _url_tail(self, path: str, query: str | None, frag: str | None, _names: list[str]) -> str:
+        out = self._path(path)
+        if query is not None:
             out += "?" + self._pairs(query)
-        if hash_:
+        if frag is not None:
             out += "#" + self._fragment(frag)
         return out
+
+    def _path(self, path: str) -> str:
+        return "/".join(self._segment(s) for s in path.split("/"))
 
     def _fragment(self, frag: str) -> str:
         """A fragment: ``k=v`` pairs (OAuth implicit flow), or a single-page app's route with its
         own query (``#/cb?code=...``), or text."""
         route, q, query = frag.partition("?")
         if q:
-            return "/".join(self._segment(s) for s in route.split("/")) + "?" + self._pairs(query)
+            return self._path(route) + "?" + self._pairs(query)
         return self._pairs(frag) if "=" in frag else self.redact_text(frag)
 
     def _segment(self, seg: str) -> str:
@@ -428,8 +450,8 @@ class Redactor:
         for piece in raw.split("&"):
             name, sep, val = piece.partition("=")
             if sep:
-                dec = unquote_plus(val)
-                red = self._param(unquote_plus(name), dec)
+                dec = _unquote(val)
+                red = self._param(_unquote(name), dec)
                 parts.append(f"{name}={val if red == dec else quote(red, safe='<>:')}")
             else:
                 parts.append(self.redact_text(piece))
@@ -665,6 +687,10 @@ class Redactor:
         if isinstance(value, list):
             return [self._generic(v) for v in value]
         return value
+
+
+def _unquote(s: str) -> str:
+    return unquote_plus(s) if "%" in s or "+" in s else s
 
 
 def _has_text(d: dict[str, Any]) -> bool:
