@@ -195,6 +195,8 @@ class Redactor:
         """
         texts: list[str] = []
         memo = self._headers.cur
+        url = req.get("url") if type(req) is dict else None
+        path = _origin_tail(url) if type(url) is str else None  # an HTTP/2 ``:path`` of the same call
         for side, msg in enumerate((req, resp)):
             if type(msg) is not dict:
                 continue
@@ -213,7 +215,8 @@ class Redactor:
                         hits = [h if h is not None else self._headers.get(k) for k, h in zip(keys, hits)]
                     plans[side] = list(zip(headers, keys, hits))
                 texts += [value for (name, value), hit in zip(keys, hits)
-                          if hit is None and type(name) is str and type(value) is str and _scanned_header(name)]
+                          if hit is None and type(name) is str and type(value) is str and _scanned_header(name)
+                          and (value != path or name != ":path")]  # the URL's verdict is the path's
             for q in msg.get("queryString") or ():
                 if isinstance(q, dict) and isinstance(q.get("value"), str):
                     texts.append(q["value"])
@@ -237,6 +240,8 @@ class Redactor:
         while len(cache) > _CLEAN_CACHE:
             cache.popitem(last=False)
         self._clean = clean | {t for t in texts if t in cache}
+        if path is not None and url in self._clean:
+            self._clean.add(path)
         return {k for k in generic if k not in serial or serial[k] in self._clean}
 
     def _redact_message(self, msg: dict[str, Any], plan: list[tuple[dict[str, Any], tuple[str, str], Any]] | None
@@ -699,6 +704,13 @@ def _has_text(d: dict[str, Any]) -> bool:
 
 
 _NO_TEXT = frozenset({int, float, bool, type(None)})
+
+
+def _origin_tail(url: str) -> str:
+    """What follows a URL's origin (its path, query and fragment): ``redact_url`` reads it the same
+    way in the URL and alone, so when the URL is clean, so is this."""
+    base = url.partition("#")[0].partition("?")[0]
+    return url[len(_split_origin(base)[0]):]
 
 
 def _split_origin(base: str) -> tuple[str, str]:

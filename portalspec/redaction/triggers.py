@@ -132,6 +132,7 @@ class Triggers:
                 db.scan(blob, match_event_handler=_on_match, context=found)
             if found:
                 starts = list(itertools.accumulate((len(v) + 1 for v in variants[:-1]), initial=0))
+                found.sort(key=_runs_last)  # a string a name or a fixed start makes dirty needs no entropy test
                 for pattern, to in found:
                     owner = owners[bisect_right(starts, to - 1) - 1]
                     if owner in dirty:
@@ -139,6 +140,10 @@ class Triggers:
                     if pattern != RUN_ID or _may_be_random(blob[to - 32:_RUN_REST.match(blob, to).end()]):  # type: ignore[union-attr]
                         dirty.add(owner)
         return {t for i, t in enumerate(uniq) if i not in dirty}
+
+
+def _runs_last(match: tuple[int, int]) -> bool:
+    return match[0] == RUN_ID
 
 
 def _may_be_random(run: bytes) -> bool:
