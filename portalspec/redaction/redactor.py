@@ -219,7 +219,8 @@ class Redactor:
                           and (value != path or name != ":path")]  # the URL's verdict is the path's
             for q in msg.get("queryString") or ():
                 if isinstance(q, dict) and isinstance(q.get("value"), str):
-                    texts.append(q["value"])
+                    if not (isinstance(q.get("name"), str) and d.secret_by_name(q["name"], q["value"])):
+                        texts.append(q["value"])  # a value redacted for its name needs no verdict
             for body_key in ("postData", "content"):
                 body = msg.get(body_key)
                 if isinstance(body, dict):
