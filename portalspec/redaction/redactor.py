@@ -38,6 +38,8 @@ _HEADER_MEMO = 2048  # redacted headers by (name, value): most headers repeat fr
 _CHURN = 32  # calls in a row with a new value of a header, after which its results are not kept
 _URL_MEMO = 1024  # redacted URLs with a query or fragment by what follows the origin
 _TRIGGERS: dict[bool, Triggers] = {}
+# No space, "=", ":", "<" or "@": no scheme, pair, tag or address; under 32 characters: no random run.
+_WORD = re.compile(r"[A-Za-z0-9_.~-]+")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=-]*")  # URL-quoting leaves all but + / = as they are
 
 
@@ -51,6 +53,11 @@ def _triggers(pii: bool) -> Triggers:
 def _scanned_header(name: str) -> bool:
     """Whether the trigger scan reads this header's value (cookies and tokens are redacted whole)."""
     return name.lower() not in ("cookie", "set-cookie") and not d.is_secret_header(name)
+
+
+@lru_cache(maxsize=4096)
+def _url_header(name: str) -> bool:
+    return name.lower() in _URL_HEADERS
 
 
 @lru_cache(maxsize=4096)
@@ -256,7 +263,7 @@ class Redactor:
                         continue
                     if key[1] in clean and _free_text_header(key[0]):
                         continue  # redact_header would give it back as it is, with no effects
-                    if self._churning(key[0]):
+                    if _url_header(key[0]) or self._churning(key[0]):  # a URL's reuse is the URL memo's
                         h["value"] = self.redact_header(key[0], key[1], cookie_names)
                         continue
                     hit = self._memo_header(key)
@@ -562,6 +569,8 @@ class Redactor:
         """Find secrets in free text: key blocks, JWTs, auth schemes, key=value pairs, random tokens."""
         if len(s) < 4 or s in self._clean:
             return s
+        if len(s) < 32 and _WORD.fullmatch(s) and "eyJ" not in s and "-----" not in s and not self.pseudonymize:
+            return s  # a path segment, an id, a word: no rule below can read anything in it
         if "-----BEGIN" in s:
             s = d.PEM_RE.sub(lambda m: self.placeholder("private-key", m.group(0)), s)
         if "eyJ" in s:
