@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import gcpolicy
 from ..fixtures.store import CaptureReader
 from ..specs.index import SpecIndex
 from ..shapes.paths import TemplateInferrer, spec_literals, spec_param_names
@@ -67,6 +68,7 @@ _index: dict[str, SpecIndex] = {}
 
 
 def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float | None) -> Facts:
+    gcpolicy.streaming()
     key = "\0".join(spec_paths)
     if key not in _index:
         _index[key] = SpecIndex.load(spec_paths, freeze=True)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from .. import jsoncodec
+from .. import gcpolicy, jsoncodec
 from ..errors import PortalspecError
 from ..fixtures.store import remove_stale_temps, write_atomic
 from ..writeflows.collect import DEFAULT_GAP_S
@@ -99,13 +99,14 @@ def run_report(a: argparse.Namespace) -> int:
 
     jobs = getattr(a, "jobs", None) or default_jobs(captures)
     gap = None if getattr(a, "no_flows", False) else float(getattr(a, "flow_gap", None) or DEFAULT_GAP_S)
-    if jobs > 1:
-        facts = build_facts_parallel(index, list(a.specs), captures, jobs, flow_gap=gap)
-    else:
-        facts = build_facts(index, captures, flow_gap=gap)
-    report = to_report(facts)
-    written = write_report(report, Path(a.out), a.format, index=index,
-                           include_code_routes=getattr(a, "include_code_routes", False))
+    with gcpolicy.streaming_section():
+        if jobs > 1:
+            facts = build_facts_parallel(index, list(a.specs), captures, jobs, flow_gap=gap)
+        else:
+            facts = build_facts(index, captures, flow_gap=gap)
+        report = to_report(facts)
+        written = write_report(report, Path(a.out), a.format, index=index,
+                               include_code_routes=getattr(a, "include_code_routes", False))
     s = report["summary"]
     print(f"{s['calls']} calls: {s['matched']} matched, {s['undocumented']} undocumented "
           f"({s['undocumented_templates']} endpoints), {s['drift_findings']} drift findings, "

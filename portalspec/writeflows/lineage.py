@@ -35,6 +35,7 @@ MAX_WANTED = 2000
 COMMON = frozenset("""true false null none undefined enabled disabled active inactive default all any yes no
 ok success succeeded failed pending running completed complete ready new open closed user users admin
 string text value name type json application global tenant public private read write""".split())
+_COMMON_MAX = max(map(len, COMMON))
 _EXPORT = re.compile(r"(?i)export|download|job|bulk")
 _STATUS_WORDS = re.compile(r"(?i)status|state|progress|operation|result|poll")
 _ID_LIKE = re.compile(r"[0-9A-Za-z<>:_.-]{8,}")
@@ -49,29 +50,51 @@ _REQ_HEADERS_SKIPPED = frozenset({"accept", "accept-encoding", "accept-language"
                                   "x-correlation-id", "x-request-id"})
 
 
-def _leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _leaves(v, f"{pointer}/{i}")
-    else:
-        yield pointer, value
+def _esc(key: Any) -> str:
+    k = key if type(key) is str else str(key)
+    return k.replace("~", "~0").replace("/", "~1") if "~" in k or "/" in k else k
+
+
+def _walk(root: Any, keep: Callable[[Any], str | None]) -> list[tuple[str, str]]:
+    """``(JSON pointer, value as linked)`` of the leaves ``keep`` takes, among the first ``MAX_LEAVES``
+    leaves in document order; a pointer is built only for a leaf taken."""
+    if type(root) is not dict and type(root) is not list:
+        s = keep(root)
+        return [] if s is None else [("", s)]
+    out: list[tuple[str, str]] = []
+    count = 0
+    stack: list[tuple[str, Iterator[tuple[Any, Any]]]] = [
+        ("", iter(root.items()) if type(root) is dict else enumerate(root))]
+    while stack:
+        prefix, items = stack[-1]
+        for k, v in items:
+            tv = type(v)
+            if tv is dict or tv is list:
+                stack.append((f"{prefix}/{_esc(k)}", iter(v.items()) if tv is dict else enumerate(v)))
+                break
+            count += 1
+            if count > MAX_LEAVES:
+                return out
+            s = keep(v)
+            if s is not None:
+                out.append((f"{prefix}/{_esc(k)}", s))
+        else:
+            stack.pop()
+    return out
 
 
 def linkable(v: Any) -> str | None:
     """The value as it is compared, or None when it is too plain to say where it came from."""
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, float)):
+    t = type(v)
+    if t is str:
+        s = v.strip()
+        n = len(s)
+        if n < 4 or (n <= _COMMON_MAX and s.lower() in COMMON) or (s[0].isdigit() and _DATE.match(s)):
+            return None
+        return s
+    if t is int or t is float:
         return str(v) if abs(v) >= 1000 else None
-    if not isinstance(v, str):
-        return None
-    s = v.strip()
-    if len(s) < 4 or s.lower() in COMMON or _DATE.match(s):
-        return None
-    return s
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -86,6 +109,12 @@ def _answer_header(name: str) -> bool:
 
 
 def _headers(raw: Any, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
+    try:  # the fixture format: a list of {name, value} strings
+        fast = [(h["name"], h["value"]) for h in raw or () if keep(h["name"])]
+        if all(type(v) is str for _, v in fast):
+            return fast
+    except (TypeError, KeyError, AttributeError):
+        pass
     out = []
     for h in raw or ():
         if type(h) is dict:
@@ -108,12 +137,13 @@ def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, st
     if text and (wanted is None or _may_hold(text, wanted)):
         body = loads_or_none(text)
         if body is not None:
-            for n, (ptr, v) in enumerate(_leaves(body)):
-                if n >= MAX_LEAVES:
-                    break
-                s = linkable(v)
-                if s is not None and (wanted is None or s in wanted):
-                    out.append(("body", ptr, s))
+            if wanted is None:
+                keep = linkable
+            else:
+                def keep(v: Any) -> str | None:
+                    s = linkable(v)
+                    return s if s in wanted else None  # type: ignore[operator]
+            out += [("body", ptr, v) for ptr, v in _walk(body, keep)]
     for name, value in _answer_headers(step):
         s = linkable(value)
         if s is not None and (wanted is None or s in wanted):
@@ -139,42 +169,34 @@ def _segment_values(seg: str) -> list[str]:
     return [seg]
 
 
+@lru_cache(maxsize=4096)
+def _path_sends(path: str) -> tuple[tuple[str, str, str], ...]:
+    return tuple(("path", f"#{i}", s) for i, seg in enumerate(path.split("/")) if seg
+                 for s in map(linkable, _segment_values(seg)) if s is not None)
+
+
 def sends(step: Step) -> list[tuple[str, str, str]]:
     """``(location, pointer, value)`` the request of ``step`` sends; path values by segment position
     (``#3``: the fourth segment), named at the end."""
-    out: list[tuple[str, str, str]] = []
-    for i, seg in enumerate(step.path.split("/")):
-        for value in _segment_values(seg) if seg else ():
+    out: list[tuple[str, str, str]] = list(_path_sends(step.path))
+    if step.query:
+        for name, value in parse_qsl(step.query, keep_blank_values=True):
             s = linkable(value)
             if s is not None:
-                out.append(("path", f"#{i}", s))
-    for name, value in parse_qsl(step.query, keep_blank_values=True):
-        s = linkable(value)
-        if s is not None:
-            out.append(("query", name, s))
+                out.append(("query", name, s))
     for name, value in _headers(step.req_headers, _sent_header):
         s = linkable(value)
         if s is not None:
             out.append(("header", name, s))
-    body = loads_or_none(step.req_text)
-    if body is not None:
-        for n, (ptr, v) in enumerate(_leaves(body)):
-            if n >= MAX_LEAVES:
-                break
-            s = linkable(v)
-            if s is not None:
-                out.append(("body", ptr or "/", s))
+    if step.req_text:
+        body = loads_or_none(step.req_text)
+        if body is not None:
+            out += [("body", ptr or "/", v) for ptr, v in _walk(body, linkable)]
     return out
 
 
-def _write_ids(step: Step) -> tuple[set[str], set[str]]:
-    """Ids a write's answer gave and the URLs its headers point to (for telling polls)."""
-    ids = {v for _, _, v in gives(step) if _ID_LIKE.fullmatch(v)}
-    locations = {v for name, v in _answer_headers(step) if name != "etag"}
-    return ids, locations
-
-
-def roles(steps: list[Step]) -> list[str]:
+def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | None = None) -> list[str]:
+    """Each step's role; ``answers``: what each write's answer gave (``gives``), by step, where known."""
     out: list[str] = []
     ids: set[str] = set()
     locations: set[str] = set()
@@ -182,14 +204,14 @@ def roles(steps: list[Step]) -> list[str]:
     for s in steps:
         if s.method == "GET":
             gets[s.path] = gets.get(s.path, 0) + 1
-    for s in steps:
+    for n, s in enumerate(steps):
         if s.method in WRITE_METHODS:
             out.append("export" if _EXPORT.search(f"{s.path} {s.operation_id or ''}") else "write")
-            more_ids, more_locations = _write_ids(s)
-            ids |= more_ids
-            locations |= more_locations
+            given = answers[n] if answers is not None and n in answers else gives(s)
+            ids |= {v for _, _, v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
+            locations |= {v for name, v in _answer_headers(s) if name != "etag"}  # URLs it points to
             continue
-        pointed = any(s.url == loc or s.url.endswith(loc) for loc in locations)
+        pointed = bool(locations) and any(s.url == loc or s.url.endswith(loc) for loc in locations)
         on_id = bool(ids) and any(i in s.path or i in s.query for i in ids)
         if s.method == "GET" and (pointed or (on_id and (_STATUS_WORDS.search(s.path) or gets[s.path] > 1))):
             out.append("poll")
@@ -201,8 +223,9 @@ def roles(steps: list[Step]) -> list[str]:
 def compact(seg: Segment) -> dict[str, Any]:
     """A closed flow as rows and lineage; its steps' texts are not kept."""
     steps = seg.trimmed()
-    role = roles(steps)
-    first_write = next((i for i, s in enumerate(steps) if s.method in WRITE_METHODS), len(steps))
+    writes = {i: gives(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # read once, used twice
+    role = roles(steps, writes)
+    first_write = min(writes, default=len(steps))
     sent = [sends(s) if i >= first_write else [] for i, s in enumerate(steps)]
     wanted = {v for row in sent for _, _, v in row}
     if len(wanted) > MAX_WANTED:  # each answer is tested for each wanted value: keep that bounded
@@ -218,7 +241,8 @@ def compact(seg: Segment) -> dict[str, Any]:
                 lineage.append({"from": {"step": src[0] + 1, "location": src[1], "pointer": src[2]},
                                 "to": {"step": i + 1, "location": loc, "pointer": ptr, "value": v}})
         if wanted and i < len(steps) - 1:
-            for loc, ptr, v in gives(s, wanted):
+            given = [g for g in writes[i] if g[2] in wanted] if i in writes else gives(s, wanted)
+            for loc, ptr, v in given:
                 seen.setdefault(v, (i, loc, ptr))
     rows = [{"index": i + 1, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
              "operationId": s.operation_id, "spec": s.spec, "status": s.status, "blocked": s.blocked,
