@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from portalspec.writeflows.collect import FlowCollector, Step
-from portalspec.writeflows.lineage import finish, linkable
+from portalspec.writeflows.lineage import answer_headers, finish, linkable, sent_headers
 
 
 def _step(t: float, method: str, path: str, status: int = 200, resp: Any = None, req: Any = None,
@@ -16,8 +16,8 @@ def _step(t: float, method: str, path: str, status: int = 200, resp: Any = None,
     return Step(t=t, started=f"t{t:08.1f}", method=method, url=f"https://p.example{path}", host="p.example", path=path,
                 query=path.split("?", 1)[1] if "?" in path else "", template=None, operation_id=None, spec=None,
                 status=status, blocked=False, synthetic=None, params=params or {},
-                req_headers=[{"name": k, "value": v} for k, v in headers or []],
-                resp_headers=[{"name": k, "value": v} for k, v in resp_headers or []], req_text=json.dumps(req) if req is not None else None,
+                sent_headers=sent_headers([{"name": k, "value": v} for k, v in headers or []]),
+                answer_headers=answer_headers([{"name": k, "value": v} for k, v in resp_headers or []]), req_text=json.dumps(req) if req is not None else None,
                 resp_text=json.dumps(resp) if resp is not None else None)
 
 

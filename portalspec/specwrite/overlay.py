@@ -118,12 +118,17 @@ def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
     out: dict[tuple[str, str], list[str]] = {}
     for f in flows:
         steps = f["steps"]
+        into: dict[int, list[dict[str, Any]]] = {}
+        for lk in f["lineage"]:
+            into.setdefault(lk["to"]["step"], []).append(lk)
+        before: dict[str, None] = {}  # the reads so far, in the order first seen
         for s in steps:
             if s["role"] not in ("write", "export") or not s["template"]:
+                if s["role"] in ("read", "poll") and s["template"]:
+                    before.setdefault(f"{s['method']} {s['template']}")
                 continue
-            reads = list(dict.fromkeys(f"{p['method']} {p['template']}" for p in steps[: s["index"] - 1]
-                                       if p["role"] in ("read", "poll") and p["template"]))[-3:]
-            links = [lk for lk in f["lineage"] if lk["to"]["step"] == s["index"]][:3]
+            reads = list(before)[-3:]
+            links = into.get(s["index"], [])[:3]
             sentence = f"Seen after {', '.join(reads)}" if reads else "Seen as the first call of its page"
             if links:
                 parts = []

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .. import jsoncodec
 from ..specs.model import WRITE_METHODS
-from .lineage import compact
+from .lineage import answer_headers, compact, sent_headers
 
 DEFAULT_GAP_S = 60.0
 MAX_READS_BEFORE_WRITE = 50
 MAX_STEPS = 300
 BODY_KEPT = 16 * 1024
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One call of a page, compact: what a flow shows and what lineage reads."""
 
@@ -39,8 +40,8 @@ class Step:
     blocked: bool
     synthetic: str | None
     params: dict[str, str]
-    req_headers: Any  # the entry's header lists, read only if the step ends up in a flow
-    resp_headers: Any
+    sent_headers: list[tuple[str, str]]  # headers whose values lineage follows (not the entry's lists:
+    answer_headers: list[tuple[str, str]]  # a step holding those would keep the whole entry alive)
     req_text: str | None
     resp_text: str | None
 
@@ -120,7 +121,8 @@ def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str,
         template=op.path if op is not None else None, operation_id=op.operation_id if op is not None else None,
         spec=op.spec if op is not None else None, status=int(resp.get("status") or 0), blocked=bool(ext.get("blocked")),
         synthetic=ext.get("synthetic"), params=dict(match.params or {}),
-        req_headers=req.get("headers"), resp_headers=resp.get("headers"),
+        sent_headers=sent_headers(req.get("headers")),
+        answer_headers=[] if ext.get("synthetic") else answer_headers(resp.get("headers")),
         req_text=_text(req.get("postData")), resp_text=_text(resp.get("content")),
     )
 
@@ -138,16 +140,12 @@ class Spill:
         self.offsets: list[tuple[float, str, int]] = []  # (start time, page, byte offset)
 
     def add(self, flows: list[dict[str, Any]]) -> None:
-        from .. import jsoncodec
-
         self.file.seek(0, 2)
         for f in flows:
             self.offsets.append((f["t"], f["page"], self.file.tell()))
             self.file.write(jsoncodec.dumps(f) + b"\n")
 
     def read(self, offset: int) -> dict[str, Any]:
-        from .. import jsoncodec
-
         self.file.seek(offset)
         return jsoncodec.loads(self.file.readline())
 
@@ -168,10 +166,11 @@ class FlowList:
 
     def _get(self, n: int) -> dict[str, Any]:
         _, _, where, key = self._order[n]
-        raw = self._memory[key] if where == 0 else self._spill.read(key)  # type: ignore[union-attr]
-        import copy
-
-        return self._finish(copy.deepcopy(raw) if where == 0 else raw, n + 1)
+        if where == 0:  # a fresh copy, since ``finish`` changes it: a JSON round trip is a tenth of deepcopy's cost
+            raw = jsoncodec.loads(jsoncodec.dumps(self._memory[key]))
+        else:
+            raw = self._spill.read(key)  # type: ignore[union-attr]
+        return self._finish(raw, n + 1)
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):

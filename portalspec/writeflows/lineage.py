@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import parse_qsl, unquote
 
@@ -108,12 +109,26 @@ def _answer_header(name: str) -> bool:
     return name.lower() in _RESP_HEADERS_KEPT
 
 
+_NAME = itemgetter("name")
+_KEPT: dict[tuple[Callable[[str], bool], tuple[str, ...]], tuple[int, ...]] = {}  # which of a header list to keep
+
+
 def _headers(raw: Any, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """The ``(name, value)`` of the headers ``keep`` takes. Calls of one page send the same header
+    names in the same order: which positions to keep is decided once per list of names."""
     try:  # the fixture format: a list of {name, value} strings
-        fast = [(h["name"], h["value"]) for h in raw or () if keep(h["name"])]
+        names = tuple(map(_NAME, raw))
+        key = (keep, names)
+        at = _KEPT.get(key)
+        if at is None:
+            at = tuple(i for i, name in enumerate(names) if keep(name))
+            if len(_KEPT) >= 4096:
+                _KEPT.clear()
+            _KEPT[key] = at
+        fast = [(names[i], raw[i]["value"]) for i in at]
         if all(type(v) is str for _, v in fast):
             return fast
-    except (TypeError, KeyError, AttributeError):
+    except (TypeError, KeyError, AttributeError, IndexError):
         pass
     out = []
     for h in raw or ():
@@ -124,8 +139,14 @@ def _headers(raw: Any, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
     return out
 
 
-def _answer_headers(step: Step) -> list[tuple[str, str]]:
-    return [] if step.synthetic else [(n.lower(), v) for n, v in _headers(step.resp_headers, _answer_header)]
+def sent_headers(raw: Any) -> list[tuple[str, str]]:
+    """The request headers whose values lineage follows (not cookies, tokens or the browser's own)."""
+    return _headers(raw, _sent_header)
+
+
+def answer_headers(raw: Any) -> list[tuple[str, str]]:
+    """The response headers that can give a value (etags, locations), by lower-case name."""
+    return [(n.lower(), v) for n, v in _headers(raw, _answer_header)]
 
 
 def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, str]]:
@@ -144,7 +165,7 @@ def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, st
                     s = linkable(v)
                     return s if s in wanted else None  # type: ignore[operator]
             out += [("body", ptr, v) for ptr, v in _walk(body, keep)]
-    for name, value in _answer_headers(step):
+    for name, value in step.answer_headers:
         s = linkable(value)
         if s is not None and (wanted is None or s in wanted):
             out.append(("header", name, s))
@@ -184,7 +205,7 @@ def sends(step: Step) -> list[tuple[str, str, str]]:
             s = linkable(value)
             if s is not None:
                 out.append(("query", name, s))
-    for name, value in _headers(step.req_headers, _sent_header):
+    for name, value in step.sent_headers:
         s = linkable(value)
         if s is not None:
             out.append(("header", name, s))
@@ -209,7 +230,7 @@ def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | No
             out.append("export" if _EXPORT.search(f"{s.path} {s.operation_id or ''}") else "write")
             given = answers[n] if answers is not None and n in answers else gives(s)
             ids |= {v for _, _, v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
-            locations |= {v for name, v in _answer_headers(s) if name != "etag"}  # URLs it points to
+            locations |= {v for name, v in s.answer_headers if name != "etag"}  # URLs it points to
             continue
         pointed = bool(locations) and any(s.url == loc or s.url.endswith(loc) for loc in locations)
         on_id = bool(ids) and any(i in s.path or i in s.query for i in ids)
