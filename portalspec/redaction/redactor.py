@@ -90,7 +90,8 @@ class Redactor:
     """Redacts HAR entries. One instance per capture session; it holds the placeholder key in memory only."""
 
     def __init__(self, key: bytes | None = None, pseudonymize: Iterable[str] = (), fast: bool = True) -> None:
-        """``fast=False`` reads every string with the rules (the reference the fast path is tested against)."""
+        """``fast=False`` reads every string with the rules and keeps no result for repeats (the
+        reference the fast path is tested against)."""
         self._key = key if key is not None else os.urandom(32)
         self.pseudonymize = frozenset(pseudonymize)
         unknown = self.pseudonymize - PII_KINDS
@@ -425,6 +426,8 @@ class Redactor:
         scheme_host, path = _split_origin(base)
         if not q and not hash_:
             return scheme_host + self._path(path)
+        if self._triggers is None:  # the reference path reads every URL afresh
+            return scheme_host + self._url_tail(path, query if q else None, frag if hash_ else None, [])
         tail = url[len(scheme_host):]  # the same in the call's URL and its ``:path`` header
         hit = self._urls.get(tail)
         if hit is None:
