@@ -115,16 +115,13 @@ def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str,
     req, resp = entry.get("request") or {}, entry.get("response") or {}
     ext = entry.get("_portalspec") or {}
     op = match.op
+    synthetic = ext.get("synthetic")
     return Step(
-        t=t, started=str(entry.get("startedDateTime") or ""), method=str(req.get("method") or "GET").upper(),
-        url=str(req.get("url") or ""), host=host, path=path, query=query,
-        template=op.path if op is not None else None, operation_id=op.operation_id if op is not None else None,
-        spec=op.spec if op is not None else None, status=int(resp.get("status") or 0), blocked=bool(ext.get("blocked")),
-        synthetic=ext.get("synthetic"), params=dict(match.params or {}),
-        sent_headers=sent_headers(req.get("headers")),
-        answer_headers=[] if ext.get("synthetic") else answer_headers(resp.get("headers")),
-        req_text=_text(req.get("postData")), resp_text=_text(resp.get("content")),
-    )
+        t, str(entry.get("startedDateTime") or ""), str(req.get("method") or "GET").upper(), str(req.get("url") or ""),
+        host, path, query, op.path if op is not None else None, op.operation_id if op is not None else None,
+        op.spec if op is not None else None, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic,
+        dict(match.params) if match.params else {}, sent_headers(req.get("headers")),
+        [] if synthetic else answer_headers(resp.get("headers")), _text(req.get("postData")), _text(resp.get("content")))
 
 
 SPILL_AT = 32  # closed flows held in memory before they go to the spill file

@@ -146,6 +146,12 @@ def sent_headers(raw: Any) -> list[tuple[str, str]]:
 
 def answer_headers(raw: Any) -> list[tuple[str, str]]:
     """The response headers that can give a value (etags, locations), by lower-case name."""
+    try:  # most answers have none: one look at all the names, lower-cased at once
+        names = "\n".join(map(_NAME, raw)).lower()
+        if not any(k in names for k in _RESP_HEADERS_KEPT):
+            return []
+    except (TypeError, KeyError):
+        pass
     return [(n.lower(), v) for n, v in _headers(raw, _answer_header)]
 
 
