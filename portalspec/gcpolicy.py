@@ -4,8 +4,8 @@ Each call is parsed into a tree of dicts and lists, used once and freed by refer
 it holds no cycles. With the default threshold (a young collection every 700 new objects), the
 collector runs thousands of times over such a stream and, as long-lived state grows (remembered
 secrets, header memo, the spec index), promotes into full collections that walk all of it.
-Measured on 10k calls with a secret of their own each: 10% of the import's time; with the
-thresholds below, 1%.
+Measured on 10k calls with a secret of their own each (one process, same run): 3.44 s with the
+default thresholds, 3.05 s with those below, 3.08 s with the collector off.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ log = logging.getLogger("portalspec")
 _META_SCOPE = "portalspec_in_scope"
 _META_BLOCKED = "portalspec_blocked"
 _META_SYNTHETIC = "portalspec_synthetic"
+_META_MATCHED = "portalspec_matched"
 _STATUS_EVERY = 1.0
 
 
@@ -85,6 +86,7 @@ class RecordAddon:
         flow.response = http.Response.make(reply.status, reply.body, reply.headers)
         if reply.kind:
             flow.metadata[_META_SYNTHETIC] = reply.kind
+        flow.metadata[_META_MATCHED] = reply.matched
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         p = self.pipeline
@@ -102,10 +104,8 @@ class RecordAddon:
         except Exception as e:  # noqa: BLE001 - one bad call must not stop the recording
             log.error(f"portalspec: could not record {flow.request.method} {flow.request.pretty_url}: {e}")
             return
-        if flow.response is not None and "text/event-stream" in flow.response.headers.get("content-type", ""):
-            text = entry["response"]["content"].get("text") or ""
-            ext["sse_events"] = sum(1 for line in text.splitlines() if line.startswith("data:"))
-        p.record(entry, blocked=bool(flow.metadata.get(_META_BLOCKED)), synthetic=flow.metadata.get(_META_SYNTHETIC), **ext)
+        p.record(entry, blocked=bool(flow.metadata.get(_META_BLOCKED)), synthetic=flow.metadata.get(_META_SYNTHETIC),
+                 matched=flow.metadata.get(_META_MATCHED), **ext)
         self._status()
 
     def response(self, flow: http.HTTPFlow) -> None:

@@ -62,6 +62,11 @@ def _netloc_path(url: str) -> tuple[str, str]:
     return netloc, (u.path or "/") + (f"?{u.query}" if u.query else "")
 
 
+def _header(message: dict[str, Any], name: str) -> Any:
+    """A header of a DevTools request or response (its ``headers`` object; names in any case)."""
+    return next((v for k, v in (message.get("headers") or {}).items() if k.lower() == name), None)
+
+
 def _post_bytes(request: dict[str, Any]) -> bytes | None:
     entries = request.get("postDataEntries")
     if entries:
@@ -207,8 +212,7 @@ class Attach:
             session.blocked.add(p["networkId"])
         started, wall = time.monotonic(), time.time()
         post = _post_bytes(req)
-        headers = req.get("headers") or {}
-        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        ctype = _header(req, "content-type") or ""
         reply = pl.answer(req["method"], req["url"], post, ctype)
         self.client.send("Fetch.fulfillRequest", {
             "requestId": p["requestId"], "responseCode": reply.status,
@@ -217,7 +221,7 @@ class Attach:
         response = {"status": reply.status, "statusText": "", "protocol": "http/1.1"}
         entry = cdp_to_entry(req, None, post, response, reply.headers, reply.body, wall,
                              (time.monotonic() - started) * 1000, pl.settings.body_limit)
-        pl.record(entry, blocked=True, synthetic=reply.kind or None)
+        pl.record(entry, blocked=True, synthetic=reply.kind or None, matched=reply.matched)
         self.on_record()
 
     # -- everything else (Network) ---------------------------------------------------------------
@@ -234,7 +238,7 @@ class Attach:
         req = p["request"]
         netloc, path = _netloc_path(req["url"])
         rtype = p.get("type", "")
-        page = p.get("documentURL") or next((v for k, v in (req.get("headers") or {}).items() if k.lower() == "referer"), None)
+        page = p.get("documentURL") or _header(req, "referer")
         if rtype == "Script" and self.pipeline.wants_bundle(req["url"], page):
             s.pending[rid] = _Pending(req, p.get("wallTime") or time.time(), p.get("timestamp") or 0.0, rtype,
                                       bundle=page or "")
@@ -268,7 +272,7 @@ class Attach:
         if s is None or pend is None:
             return
         resp = p["response"]
-        mime = next((v for k, v in (resp.get("headers") or {}).items() if k.lower() == "content-type"), resp.get("mimeType"))
+        mime = _header(resp, "content-type") or resp.get("mimeType")
         if pend.bundle is None and self.pipeline.is_asset_type(mime):
             del s.pending[p["requestId"]]
             s.extra_resp.pop(p["requestId"], None)
@@ -296,14 +300,12 @@ class Attach:
         status = int((pend.response or {}).get("status") or 0)
         if pend.bundle is not None:  # read from the browser, scanned in the background, never recorded
             if 200 <= status < 300:
-                r = self.client.send("Network.getResponseBody", {"requestId": p["requestId"]}, session=sid)
-                data = base64.b64decode(r["body"]) if r.get("base64Encoded") else r.get("body", "").encode("utf-8")
+                data = self._response_body(p["requestId"], sid)
                 self.pipeline.bundle(pend.request["url"], pend.bundle or None, data)
             return
         if pend.request.get("method") != "HEAD" and status not in (204, 304):
             try:
-                r = self.client.send("Network.getResponseBody", {"requestId": p["requestId"]}, session=sid)
-                body = base64.b64decode(r["body"]) if r.get("base64Encoded") else r.get("body", "").encode("utf-8")
+                body = self._response_body(p["requestId"], sid)
             except CDPError as e:
                 notes.append(f"response.content: the browser no longer holds the body ({e})")
         self._finish(s, p["requestId"], pend, body, p.get("timestamp"), notes=notes)
@@ -328,15 +330,12 @@ class Attach:
         elapsed = ((ts or pend.started) - pend.started) * 1000 if pend.started else 0.0
         entry = cdp_to_entry(pend.request, pend.headers, post, pend.response,
                              pend.response_headers, body, pend.wall_time, elapsed, self.pipeline.settings.body_limit, notes)
-        ext: dict[str, Any] = {}
-        if error is not None:
-            ext["error"] = error
-        ctype = next((h["value"] for h in entry["response"]["headers"] if h["name"].lower() == "content-type"), "")
-        if "text/event-stream" in ctype:
-            text = entry["response"]["content"].get("text") or ""
-            ext["sse_events"] = sum(1 for line in text.splitlines() if line.startswith("data:"))
-        self.pipeline.record(entry, **ext)
+        self.pipeline.record(entry, **({"error": error} if error is not None else {}))
         self.on_record()
+
+    def _response_body(self, rid: str, sid: str | None) -> bytes:
+        r = self.client.send("Network.getResponseBody", {"requestId": rid}, session=sid)
+        return base64.b64decode(r["body"]) if r.get("base64Encoded") else r.get("body", "").encode("utf-8")
 
     @staticmethod
     def _keep(d: dict[str, dict[str, Any]], rid: str, headers: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import fnmatch
 import json
 import logging
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable
 
 from ..fixtures.entries import DEFAULT_BODY_LIMIT
@@ -132,22 +132,26 @@ class Pipeline:
         """The answer a blocked write gets: client-safe (``spec``) or a refusal (``409``)."""
         method = method.upper()
         log.info(f"portalspec: blocked {method} {url}")
+        op = self._match(method, url, body.decode("utf-8", "replace") if body else None, content_type)
+        matched = None if self.index is None else op is not None  # ``record`` counts it without matching again
         if self.settings.write_reply == "409":
             msg = {"error": {"code": "portalspec_blocked_write",
                              "message": f"portalspec blocked this {method}: block-writes mode is on, "
                                         "the request was recorded and never sent to the portal."}}
             return Reply(BLOCKED_STATUS, json.dumps(msg).encode(),
-                         {"content-type": "application/json", "x-portalspec-blocked": "1"}, "")
-        op = None
-        if self.index is not None:
-            from ..matching.matcher import Call
-
-            text = body.decode("utf-8", "replace") if body else None
-            op = self.index.matcher.match(Call(method, url, text, content_type)).op
+                         {"content-type": "application/json", "x-portalspec-blocked": "1"}, "", matched)
         with self._lock:
             self._replies += 1
             n = self._replies
-        return synthetic_reply(op, method, url, body, n)
+        return replace(synthetic_reply(op, method, url, body, n), matched=matched)
+
+    def _match(self, method: str, url: str, body: str | None = None, content_type: str = "") -> Any:
+        """The documented operation of a call (None: undocumented, or no specs)."""
+        if self.index is None:
+            return None
+        from ..matching.matcher import Call
+
+        return self.index.matcher.match(Call(method, url, body, content_type)).op
 
     def _scanned(self) -> None:
         self.stats.scripts += 1  # called by the scanner with the lock held
@@ -164,16 +168,20 @@ class Pipeline:
             self.bundles.submit(url, page, raw, encoding)
 
     # -- recording -------------------------------------------------------------------------------
-    def record(self, entry: dict[str, Any], blocked: bool = False, synthetic: str | None = None, **ext: Any) -> None:
-        """Redact ``entry`` (a HAR entry not yet redacted), append it and count it; never raises."""
+    def record(self, entry: dict[str, Any], blocked: bool = False, synthetic: str | None = None,
+               matched: bool | None = None, **ext: Any) -> None:
+        """Redact ``entry`` (a HAR entry not yet redacted), append it and count it; never raises.
+        ``matched``: whether it is documented, when ``answer`` already knows (a blocked write)."""
         req = entry["request"]
         method, url = req["method"].upper(), req["url"]
         try:
-            matched = None
-            if self.index is not None:
-                from ..matching.matcher import Call
-
-                matched = self.index.matcher.match(Call(method, url, None, "")).op is not None
+            if matched is None and self.index is not None:
+                matched = self._match(method, url) is not None
+            ctype = next((h.get("value", "") for h in (entry.get("response") or {}).get("headers") or ()
+                          if str(h.get("name", "")).lower() == "content-type"), "")
+            if "text/event-stream" in ctype:  # a server-sent event stream: how many events it carried
+                text = ((entry.get("response") or {}).get("content") or {}).get("text") or ""
+                ext["sse_events"] = sum(1 for line in text.splitlines() if line.startswith("data:"))
             with self._lock:
                 if self.ingest is not None:
                     self.ingest.add(entry, blocked=True if blocked else None, synthetic=synthetic or None, **ext)

@@ -32,6 +32,7 @@ class Reply:
     body: bytes
     headers: dict[str, str]
     kind: str  # "example" | "schema" | "echo"
+    matched: bool | None = None  # whether the write is a documented operation (None: no specs)
 
 
 def success_status(op: Operation) -> tuple[int, dict[str, Any] | None]:

@@ -184,7 +184,8 @@ class FactsBuilder:
         ext = entry.get("_portalspec") or {}
         page = referer_page(entry)  # read once: browsed pages and write flows both use it
         f.calls += 1
-        host = urlsplit(m.url).netloc
+        parts = urlsplit(m.url)
+        host = parts.netloc
         f.hosts[host] += 1
         if ext.get("portal"):
             f.portals[ext["portal"]] += 1
@@ -212,7 +213,7 @@ class FactsBuilder:
                     st.calls += 1
         else:
             f.reasons[m.reason or "undocumented"] += 1
-            self._undocumented(m, entry, ref, started, blocked, host, page)
+            self._undocumented(m, entry, ref, started, blocked, host, parts.path, page)
         if self.flows:
             self._t = t if t is not None else self._t
             netloc, path, query = split_url(m.url)
@@ -274,10 +275,9 @@ class FactsBuilder:
                 st.response.add(resp_body)
 
     def _undocumented(self, m: Match, entry: dict[str, Any], ref: dict[str, Any], started: str | None,
-                      blocked: bool, host: str, page: str | None) -> None:
+                      blocked: bool, host: str, path: str, page: str | None) -> None:
         if ((entry.get("response") or {}).get("content") or {}).get("_script"):
             return  # a script the page loaded (its routes are in code-routes.jsonl), not an endpoint
-        path = urlsplit(m.url).path
         shape = self.facts.inferrer.add(host, m.method, path)
         if shape is None:
             return
@@ -303,7 +303,6 @@ def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], star
     if started:
         shape.first_seen = min(filter(None, [shape.first_seen, started]))
         shape.last_seen = max(filter(None, [shape.last_seen, started]))
-    page = page
     if page and len(shape.referers) < 10:
         shape.referers.add(page)
 

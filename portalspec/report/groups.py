@@ -3,12 +3,11 @@ the session's calls over time; what to look at first. Computed once for every re
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ..matching.templates import join_base
+from ..specs.hosts import HostServers
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS
 from .build import TIMELINE_SLOT_S, Facts
@@ -30,40 +29,14 @@ def prefix_of(template: str, depth: int = 2) -> str:
 
 
 def spec_for_host(index: SpecIndex) -> Callable[[str, str], str | None]:
-    """Which spec an undocumented call belongs to: among the specs whose servers serve its host, the one
-    whose paths share the longest prefix with it (None: no spec serves the host)."""
-    by_spec: dict[str, tuple[list[re.Pattern[str]], list[str]]] = {}
-    for op in index.operations:
-        regexes, paths = by_spec.setdefault(op.spec, ([], []))
-        for s in op.servers:
-            if s.host_regex and s.host_regex != "[^/]+":  # a server whose whole host is a variable serves no host in particular
-                rx = re.compile(s.host_regex)
-                if rx.pattern not in {r.pattern for r in regexes}:
-                    regexes.append(rx)
-        base = op.servers[0].base_path if op.servers else ""
-        paths.append(join_base(base, op.path).lower())
-    cache: dict[tuple[str, str], str | None] = {}
-
-    def shared(a: str, b: str) -> int:
-        n = 0
-        for x, y in zip(a.split("/"), b.split("/")):
-            if x != y:
-                break
-            n += 1
-        return n
+    """Which spec an undocumented call belongs to, by the rule the overlay places it with
+    (``specs.hosts``): None when no spec serves its host."""
+    hosts = HostServers(index)
+    names = {s.root: s.name for s in index.specs}
 
     def find(host: str, template: str) -> str | None:
-        key = (host, prefix_of(template, 3))
-        if key in cache:
-            return cache[key]
-        bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        hits = [name for name, (rxs, _) in by_spec.items() if any(r.fullmatch(host) or r.fullmatch(bare) for r in rxs)]
-        best = None
-        if hits:
-            low = template.lower()
-            best = max(hits, key=lambda n: (max((shared(low, p) for p in by_spec[n][1]), default=0), -hits.index(n)))
-        cache[key] = best
-        return best
+        where = hosts.spec_for(host, template)
+        return names.get(where[0]) if where else None
 
     return find
 

@@ -31,7 +31,8 @@ def family_of(host: str) -> str:
 def new_family_specs(report: dict[str, Any], out: Path, index: Any) -> dict[Path, str]:
     """``{root file: text}`` for every family of undocumented calls on hosts no spec serves (a server
     whose whole host is a variable serves none in particular)."""
-    from .overlay import HostServers, new_operation
+    from ..specs.hosts import HostServers
+    from .overlay import new_operation
 
     hosts = HostServers(index)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -21,46 +21,13 @@ import yaml
 
 from .. import __version__
 from ..paths import display_path
-from ..specs.model import Server
+from ..specs.hosts import HostServers
 from .apply import AFTER
 from .locate import _pointer_tokens, body_schema, jsonpath, operation_cursor, parent_object
 from .naming import operation_id, summary
 from .placement import PlacementPlanner
 
 _TYPES = {"string", "integer", "number", "boolean", "object", "array"}
-
-
-class HostServers:
-    """Which spec serves a host: every spec's servers (its own and its operations'), listed once."""
-
-    def __init__(self, index: Any) -> None:
-        self.servers: list[tuple[str, list[Server]]] = [] if index is None else [
-            (spec.root, list(dict.fromkeys([*spec.servers, *(s for op in spec.operations for s in op.servers)])))
-            for spec in index.specs]
-
-    def spec_for(self, host: str, template: str) -> tuple[str, str] | None:
-        """(root file, path relative to the server base) of the spec whose server serves ``host``;
-        a server whose whole host is a variable serves none in particular."""
-        return _spec_for_host(self.servers, host, template)
-
-
-def _spec_for_host(specs: list[tuple[str, list[Server]]], host: str, template: str) -> tuple[str, str] | None:
-    best: tuple[int, str, str] | None = None
-    for root, servers in specs:
-        for srv in servers:
-            if srv.host_regex is None or srv.host_regex == "[^/]+" or not re.fullmatch(srv.host_regex, host.lower()):
-                continue
-            base = srv.base_path
-            if base and (template == base or template.startswith(base + "/")):
-                rel = template[len(base):] or "/"
-                cand = (len(base), root, rel)
-            elif not base:
-                cand = (0, root, template)
-            else:
-                continue
-            if best is None or cand[0] > best[0]:
-                best = cand
-    return (best[1], best[2]) if best else None
 
 
 def _params(u: dict[str, Any], template: str, renames: dict[str, str]) -> list[dict[str, Any]]:
