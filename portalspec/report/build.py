@@ -23,8 +23,8 @@ from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
 from ..shapes.paths import Shape, TemplateInferrer, spec_literals, spec_param_names
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
-from ..urls import referer_page, split_url
-from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of, step_of
+from ..urls import referer_page
+from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of
 
 EXAMPLE_BODY_LIMIT = 4096
 TIMELINE_SLOT_S = 10  # the finest time bin of the report's timeline
@@ -156,9 +156,11 @@ class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
     def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
-                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False) -> None:
-        """``flow_gap=None``: no write flows (``report --no-flows``)."""
-        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill),
+                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False, from_start: bool = False) -> None:
+        """``flow_gap=None``: no write flows (``report --no-flows``); ``from_start``: the calls come from
+        the start of the captures (no byte range before them)."""
+        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill,
+                                                                               from_start=from_start),
                            inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(op.path for op in index.operations)))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
@@ -216,8 +218,7 @@ class FactsBuilder:
             self._undocumented(m, entry, ref, started, blocked, host, parts.path, page)
         if self.flows:
             self._t = t if t is not None else self._t
-            netloc, path, query = split_url(m.url)
-            f.flows.add(page_of(entry, page), step_of(entry, m, netloc, path, query, self._t))
+            f.flows.add_call(page_of(entry, page), self._t, entry, m, host, parts.path, parts.query)
 
     def _stats(self, op: Operation) -> OpStats:
         st = self.facts.ops.get(op.key)
@@ -318,4 +319,4 @@ def note_kind(note: str) -> str:
 
 
 def build_facts(index: SpecIndex, captures: list[str], flow_gap: float | None = DEFAULT_GAP_S) -> Facts:
-    return FactsBuilder(index, captures, flow_gap=flow_gap, spill=True).add_captures(captures)
+    return FactsBuilder(index, captures, flow_gap=flow_gap, spill=True, from_start=True).add_captures(captures)

@@ -66,8 +66,8 @@ def run_diff(a: argparse.Namespace) -> int:
     from ..matching.matcher import Matcher
 
     index = SpecIndex.load(a.specs) if a.specs else SpecIndex([Spec("none", "none", "", "", [], [], [])], Matcher([]))
-    old = FactsBuilder(index, [a.old], infer_all=True).add_captures([a.old])
-    new = FactsBuilder(index, [a.new], infer_all=True).add_captures([a.new])
+    old = FactsBuilder(index, [a.old], infer_all=True, flow_gap=None).add_captures([a.old])
+    new = FactsBuilder(index, [a.new], infer_all=True, flow_gap=None).add_captures([a.new])
     changes = diff_facts(old, new)
     if a.json:
         print(json.dumps(changes, indent=2))

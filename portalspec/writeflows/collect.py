@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from .. import jsoncodec
 from ..specs.model import WRITE_METHODS
 from .lineage import answer_headers, compact, sent_headers
+from .lineage import finish as finish_flow
 
 DEFAULT_GAP_S = 60.0
 MAX_READS_BEFORE_WRITE = 50
@@ -111,17 +112,24 @@ def _text(body: Any) -> str | None:
     return t if 0 < len(t) <= BODY_KEPT else None
 
 
-def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str, t: float) -> Step:
+def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str, t: float,
+            sends: bool = True) -> Step:
+    """A call as a step; ``sends``: whether lineage may ask what it sent (else its request's
+    headers and body are not read: a read before a page's first write sends nothing lineage follows)."""
     req, resp = entry.get("request") or {}, entry.get("response") or {}
     ext = entry.get("_portalspec") or {}
     op = match.op
     synthetic = ext.get("synthetic")
     return Step(
-        t, str(entry.get("startedDateTime") or ""), str(req.get("method") or "GET").upper(), str(req.get("url") or ""),
+        t, str(entry.get("startedDateTime") or ""), match.method, str(req.get("url") or ""),
         host, path, query, op.path if op is not None else None, op.operation_id if op is not None else None,
         op.spec if op is not None else None, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic,
-        dict(match.params) if match.params else {}, sent_headers(req.get("headers")),
-        [] if synthetic else answer_headers(resp.get("headers")), _text(req.get("postData")), _text(resp.get("content")))
+        match.params, sent_headers(req.get("headers")) if sends else _NONE,
+        _NONE if synthetic else answer_headers(resp.get("headers")), _text(req.get("postData")) if sends else None,
+        _text(resp.get("content")))
+
+
+_NONE: list[tuple[str, str]] = []  # shared, never changed
 
 
 SPILL_AT = 32  # closed flows held in memory before they go to the spill file
@@ -151,7 +159,8 @@ class FlowList:
     """The flows, in time order, read one at a time: ``len``, iteration (again and again), an index
     or a slice; each is named by ``finish`` as it is read. Equal to a list of the same flows."""
 
-    def __init__(self, memory: list[dict[str, Any]], spill: Spill | None, finish: Any) -> None:
+    def __init__(self, memory: list[dict[str, Any]], spill: Spill | None,
+                 finish: Callable[[dict[str, Any], int], dict[str, Any]]) -> None:
         order = [(f["t"], f["page"], 0, i) for i, f in enumerate(memory)]
         if spill is not None:
             order += [(t, page, 1, off) for t, page, off in spill.offsets]
@@ -163,10 +172,7 @@ class FlowList:
 
     def _get(self, n: int) -> dict[str, Any]:
         _, _, where, key = self._order[n]
-        if where == 0:  # a fresh copy, since ``finish`` changes it: a JSON round trip is a tenth of deepcopy's cost
-            raw = jsoncodec.loads(jsoncodec.dumps(self._memory[key]))
-        else:
-            raw = self._spill.read(key)  # type: ignore[union-attr]
+        raw = self._memory[key] if where == 0 else self._spill.read(key)  # type: ignore[union-attr]
         return self._finish(raw, n + 1)
 
     def __getitem__(self, n: Any) -> Any:
@@ -196,6 +202,7 @@ class FlowCollector:
     tails: dict[str, Segment] = field(default_factory=dict)
     closed: list[dict[str, Any]] = field(default_factory=list)  # flows read and compacted (``lineage.compact``)
     spill: bool = False
+    from_start: bool = False  # no byte range comes before this collector's (a serial report)
     _spill: Spill | None = None
 
     def _closed(self, flow: dict[str, Any]) -> None:
@@ -206,16 +213,27 @@ class FlowCollector:
             self._spill.add(self.closed)
             self.closed = []
 
-    def add(self, page: str, step: Step) -> None:
+    def _segment(self, page: str, t: float) -> Segment:
         tail = self.tails.get(page)
-        if tail is not None and step.t - tail.last_t > self.gap:
+        if tail is not None and t - tail.last_t > self.gap:
             self._close(page, tail)
             tail = None
         if tail is None:
             tail = self.tails[page] = Segment(page, head=page not in self.heads)
             if tail.head:
                 self.heads[page] = tail
-        tail.append(step)
+        return tail
+
+    def add(self, page: str, step: Step) -> None:
+        self._segment(page, step.t).append(step)
+
+    def add_call(self, page: str, t: float, entry: dict[str, Any], match: Any, host: str, path: str,
+                 query: str) -> None:
+        """Add a call as a step; what it sent is read only where lineage may ask for it: from the
+        segment's first write on, and in a first segment that a range before may continue."""
+        seg = self._segment(page, t)
+        sends = bool(seg.writes) or match.method in WRITE_METHODS or (seg.head and not self.from_start)
+        seg.append(step_of(entry, match, host, path, query, t, sends))
 
     def _close(self, page: str, seg: Segment) -> None:
         del self.tails[page]
@@ -262,16 +280,13 @@ class FlowCollector:
         elif seg.writes:
             self._closed(compact(seg))
 
-    def flows(self, finish: Any = None) -> Any:
-        """Every flow, heads and open tails included, compacted, in time order; with ``finish``
-        (``lineage.finish``), a ``FlowList`` that reads them one at a time."""
+    def flows(self, finish: Callable[[dict[str, Any], int], dict[str, Any]] | None = None) -> FlowList:
+        """Every flow, heads and open tails included, in time order, read one at a time and named by
+        ``finish`` (by default ``lineage.finish`` with no undocumented templates)."""
         out = list(self.closed)
         seen: set[int] = set()
         for seg in list(self.heads.values()) + list(self.tails.values()):
             if seg.writes and id(seg) not in seen:
                 out.append(compact(seg))
                 seen.add(id(seg))
-        if finish is not None:
-            return FlowList(out, self._spill, finish)
-        out.sort(key=lambda f: (f["t"], f["page"]))
-        return out
+        return FlowList(out, self._spill, finish or (lambda f, n: finish_flow(f, n, lambda host, method, path: None)))

@@ -110,33 +110,45 @@ def _answer_header(name: str) -> bool:
 
 
 _NAME = itemgetter("name")
-_KEPT: dict[tuple[Callable[[str], bool], tuple[str, ...]], tuple[int, ...]] = {}  # which of a header list to keep
+_At = tuple[int, tuple[tuple[int, str], ...]]  # a list's length, and the (position, name as kept) of the headers kept
+_KEPT: dict[tuple[Callable[[str], str | None], str], _At] = {}
 
 
-def _headers(raw: Any, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """The ``(name, value)`` of the headers ``keep`` takes. Calls of one page send the same header
-    names in the same order: which positions to keep is decided once per list of names."""
+def _headers(raw: Any, keep: Callable[[str], str | None]) -> list[tuple[str, str]]:
+    """``(name as keep gives it, value)`` of the headers ``keep`` takes. Calls of one page send the same
+    header names in the same order: which to keep is decided once per list of names, found by the
+    names joined (with the list's length, so that no other list can give the same key)."""
     try:  # the fixture format: a list of {name, value} strings
-        names = tuple(map(_NAME, raw))
-        key = (keep, names)
+        key = (keep, "\n".join(map(_NAME, raw)))
         at = _KEPT.get(key)
         if at is None:
-            at = tuple(i for i, name in enumerate(names) if keep(name))
+            at = len(raw), tuple((i, k) for i, h in enumerate(raw) if (k := keep(h["name"])) is not None)
             if len(_KEPT) >= 4096:
                 _KEPT.clear()
             _KEPT[key] = at
-        fast = [(names[i], raw[i]["value"]) for i in at]
-        if all(type(v) is str for _, v in fast):
-            return fast
+        if at[0] == len(raw):
+            fast = [(k, raw[i]["value"]) for i, k in at[1]]
+            if all(type(v) is str for _, v in fast):
+                return fast
     except (TypeError, KeyError, AttributeError, IndexError):
         pass
     out = []
     for h in raw or ():
         if type(h) is dict:
             name = h.get("name")
-            if type(name) is str and keep(name):
-                out.append((name, str(h.get("value", ""))))
+            if type(name) is str and (k := keep(name)) is not None:
+                out.append((k, str(h.get("value", ""))))
     return out
+
+
+def _sent_header(name: str) -> str | None:
+    n = name.lower()
+    return None if n in _REQ_HEADERS_SKIPPED or n.startswith(("sec-", ":")) else name
+
+
+def _answer_header(name: str) -> str | None:
+    n = name.lower()
+    return n if n in _RESP_HEADERS_KEPT else None
 
 
 def sent_headers(raw: Any) -> list[tuple[str, str]]:
@@ -146,19 +158,13 @@ def sent_headers(raw: Any) -> list[tuple[str, str]]:
 
 def answer_headers(raw: Any) -> list[tuple[str, str]]:
     """The response headers that can give a value (etags, locations), by lower-case name."""
-    try:  # most answers have none: one look at all the names, lower-cased at once
-        names = "\n".join(map(_NAME, raw)).lower()
-        if not any(k in names for k in _RESP_HEADERS_KEPT):
-            return []
-    except (TypeError, KeyError):
-        pass
-    return [(n.lower(), v) for n, v in _headers(raw, _answer_header)]
+    return _headers(raw, _answer_header)
 
 
 def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, str]]:
     """``(location, pointer, value)`` the answer of ``step`` holds (synthetic answers included: a page
-    sends back what it was given, even when portalspec gave it). With ``wanted``, only those values,
-    and the body is parsed only when its text holds one of them."""
+    sends back what it was given, even when portalspec gave it). With ``wanted``, only those values;
+    the body is parsed only when its text may hold one of them."""
     out: list[tuple[str, str, str]] = []
     text = step.resp_text
     if text and (wanted is None or _may_hold(text, wanted)):
@@ -178,15 +184,72 @@ def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, st
     return out
 
 
-_JSON_STRING = re.compile(r'"([^"\\]{4,512})"|(-?\d{4,})')
+_MAY_HOLD_TESTS = 32  # substring tests on one answer before parsing it is the cheaper way
 
 
 def _may_hold(text: str, wanted: set[str]) -> bool:
-    """Whether a JSON text may hold one of ``wanted`` as a value: one regex pass over its plain
-    strings and long numbers (a text with escapes is parsed anyway)."""
-    if "\\" in text:
+    """Whether a JSON text may hold one of ``wanted``: a text without escapes holds a string or an
+    integer as written; a text with escapes, a value that may be a float written otherwise
+    (``1.5e3``), or many values to look for, and the text is parsed anyway."""
+    if "\\" in text or len(wanted) > _MAY_HOLD_TESTS:
         return True
-    return any((a or b) in wanted for a, b in _JSON_STRING.findall(text))
+    return any(v in text or _floaty(v) for v in wanted)
+
+
+_FLOAT = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|-?(?:inf|nan)")
+
+
+def _floaty(v: str) -> bool:
+    """Whether ``v`` may be a float as Python writes it, which a JSON text may write otherwise."""
+    return ("." in v or "e" in v or "n" in v) and _FLOAT.fullmatch(v) is not None
+
+
+HAY_SCANNED = 256 * 1024  # answers of a flow searched as one text up to this size; beyond, by their tokens
+_TOKENS = re.compile(r'"([^"]*)"|(-?\d[\d.eE+-]{3,})')
+
+
+class _Answers:
+    """What the answers of a flow's steps could give, for a first cheap test of a value sent: one text
+    of them all (answers without escapes as written, with escapes by their values), or, for large
+    flows, the set of their strings and numbers. A value that passes is then looked for exactly."""
+
+    def __init__(self, steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> None:
+        self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
+        texts: list[str] = []
+        values: list[str] = []
+        for i, s in enumerate(steps):
+            text = s.resp_text
+            if text:
+                if "\\" in text:
+                    got = self.read[i] = writes[i] if i in writes else gives(s)
+                    values += [v for _, _, v in got]
+                else:
+                    texts.append(text)
+            values += [v for _, v in s.answer_headers]
+        self.hay = "\x00".join(texts + values)
+        self.tokens: set[str] | None = None
+        if len(self.hay) > HAY_SCANNED:
+            self.tokens = {v.strip() for v in values}
+            for text in texts:
+                for a, b in _TOKENS.findall(text):
+                    if not b:
+                        self.tokens.add(a.strip())
+                    elif isinstance(n := loads_or_none(b), (int, float)):
+                        self.tokens.add(str(n))
+        self.seen: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.hay)
+
+    def keep(self, v: Any) -> str | None:
+        """The value as linked when some answer of the flow may hold it, else None."""
+        s = linkable(v)
+        if s is None:
+            return None
+        hit = self.seen.get(s)
+        if hit is None:
+            hit = self.seen[s] = (s in self.hay if self.tokens is None else s in self.tokens) or _floaty(s)
+        return s if hit else None
 
 
 def _segment_values(seg: str) -> list[str]:
@@ -196,30 +259,50 @@ def _segment_values(seg: str) -> list[str]:
     return [seg]
 
 
-@lru_cache(maxsize=4096)
-def _path_sends(path: str) -> tuple[tuple[str, str, str], ...]:
-    return tuple(("path", f"#{i}", s) for i, seg in enumerate(path.split("/")) if seg
-                 for s in map(linkable, _segment_values(seg)) if s is not None)
+@lru_cache(maxsize=8192)
+def _segment_sends(seg: str) -> tuple[str, ...]:
+    return tuple(s for s in map(linkable, _segment_values(seg)) if s is not None)
 
 
-def sends(step: Step) -> list[tuple[str, str, str]]:
-    """``(location, pointer, value)`` the request of ``step`` sends; path values by segment position
-    (``#3``: the fourth segment), named at the end."""
-    out: list[tuple[str, str, str]] = list(_path_sends(step.path))
+def _query(query: str) -> list[tuple[str, str]]:
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    return [(name, value) for name, _, value in (p.partition("=") for p in query.split("&") if p)]
+
+
+def sends(step: Step, keep: Callable[[Any], str | None] = linkable) -> list[tuple[str, str, str]]:
+    """``(location, pointer, value)`` the request of ``step`` sends, the values ``keep`` takes (as it
+    gives them); path values by segment position (``#3``: the fourth segment), named at the end."""
+    out: list[tuple[str, str, str]] = []
+    for i, seg in enumerate(step.path.split("/")):
+        if seg:
+            for v in _segment_sends(seg):
+                s = keep(v)
+                if s is not None:
+                    out.append(("path", f"#{i}", s))
     if step.query:
-        for name, value in parse_qsl(step.query, keep_blank_values=True):
-            s = linkable(value)
+        for name, value in _query(step.query):
+            s = keep(value)
             if s is not None:
                 out.append(("query", name, s))
     for name, value in step.sent_headers:
-        s = linkable(value)
+        s = keep(value)
         if s is not None:
             out.append(("header", name, s))
     if step.req_text:
         body = loads_or_none(step.req_text)
         if body is not None:
-            out += [("body", ptr or "/", v) for ptr, v in _walk(body, linkable)]
+            out += [("body", ptr or "/", v) for ptr, v in _walk(body, keep)]
     return out
+
+
+def _is_export(path: str, operation_id: str | None) -> bool:
+    return bool(_EXPORT.search(path) or (operation_id and _export_op(operation_id)))
+
+
+@lru_cache(maxsize=4096)
+def _export_op(operation_id: str) -> bool:
+    return bool(_EXPORT.search(operation_id))
 
 
 def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | None = None) -> list[str]:
@@ -233,51 +316,60 @@ def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | No
             gets[s.path] = gets.get(s.path, 0) + 1
     for n, s in enumerate(steps):
         if s.method in WRITE_METHODS:
-            out.append("export" if _EXPORT.search(f"{s.path} {s.operation_id or ''}") else "write")
+            out.append("export" if _is_export(s.path, s.operation_id) else "write")
             given = answers[n] if answers is not None and n in answers else gives(s)
             ids |= {v for _, _, v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
             locations |= {v for name, v in s.answer_headers if name != "etag"}  # URLs it points to
             continue
+        if s.method != "GET" or not (ids or locations):
+            out.append("read")
+            continue
         pointed = bool(locations) and any(s.url == loc or s.url.endswith(loc) for loc in locations)
         on_id = bool(ids) and any(i in s.path or i in s.query for i in ids)
-        if s.method == "GET" and (pointed or (on_id and (_STATUS_WORDS.search(s.path) or gets[s.path] > 1))):
-            out.append("poll")
-        else:
-            out.append("read")
+        out.append("poll" if pointed or (on_id and (_STATUS_WORDS.search(s.path) or gets[s.path] > 1)) else "read")
     return out
 
 
-def compact(seg: Segment) -> dict[str, Any]:
-    """A closed flow as rows and lineage; its steps' texts are not kept."""
-    steps = seg.trimmed()
-    writes = {i: gives(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # read once, used twice
-    role = roles(steps, writes)
-    first_write = min(writes, default=len(steps))
-    sent = [sends(s) if i >= first_write else [] for i, s in enumerate(steps)]
-    wanted = {v for row in sent for _, _, v in row}
+def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> list[list[Any]]:
+    """Every value a step from the first write on sends that an earlier answer gave, linked to where
+    it was first seen: ``[from step, location, pointer, to step, location, pointer, value]``."""
+    first = max(min(writes, default=len(steps)), 1)
+    if first >= len(steps):
+        return []
+    answers = _Answers(steps[:-1], writes)  # the last answer gives nothing to a later call
+    if not answers:
+        return []
+    sent = {i: sends(steps[i], answers.keep) for i in range(first, len(steps))}
+    wanted = {v for row in sent.values() for _, _, v in row}
     if len(wanted) > MAX_WANTED:  # each answer is tested for each wanted value: keep that bounded
         wanted = set(sorted(wanted, key=lambda v: (-len(v), v))[:MAX_WANTED])
     seen: dict[str, tuple[int, str, str]] = {}
-    lineage: list[dict[str, Any]] = []
+    links: list[list[Any]] = []
     for i, s in enumerate(steps):
-        for loc, ptr, v in sent[i]:
-            if len(lineage) >= MAX_LINKS:
-                break
+        for loc, ptr, v in sent.get(i, ()):
+            if len(links) >= MAX_LINKS:
+                return links
             src = seen.get(v)
             if src is not None:
-                lineage.append({"from": {"step": src[0] + 1, "location": src[1], "pointer": src[2]},
-                                "to": {"step": i + 1, "location": loc, "pointer": ptr, "value": v}})
+                links.append([src[0] + 1, src[1], src[2], i + 1, loc, ptr, v])
         if wanted and i < len(steps) - 1:
-            given = [g for g in writes[i] if g[2] in wanted] if i in writes else gives(s, wanted)
+            known = writes[i] if i in writes else answers.read.get(i)
+            given = gives(s, wanted) if known is None else [g for g in known if g[2] in wanted]
             for loc, ptr, v in given:
                 seen.setdefault(v, (i, loc, ptr))
-    rows = [{"index": i + 1, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
-             "operationId": s.operation_id, "spec": s.spec, "status": s.status, "blocked": s.blocked,
-             "synthetic": s.synthetic, "role": r, "_host": s.host, "_path": s.path, "_params": s.params}
-            for i, (s, r) in enumerate(zip(steps, role))]
+    return links
+
+
+def compact(seg: Segment) -> dict[str, Any]:
+    """A closed flow as rows and lineage (lists, named by ``finish``); its steps' texts are not kept."""
+    steps = seg.trimmed()
+    writes = {i: gives(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # read once, used twice
+    role = roles(steps, writes)
+    rows = [[s.started, s.method, s.url, s.template, s.operation_id, s.spec, s.status, s.blocked, s.synthetic, r,
+             s.host, s.path, s.params] for s, r in zip(steps, role)]
     return {"page": seg.page, "t": seg.first_t, "started": steps[0].started if steps else None,
             "writes": seg.writes, "blocked": sum(1 for s in steps if s.blocked), "steps_dropped": seg.dropped,
-            "steps": rows, "lineage": lineage}
+            "steps": rows, "lineage": _links(steps, writes)}
 
 
 @lru_cache(maxsize=4096)
@@ -302,19 +394,23 @@ def path_params(template: str | None, path: str) -> dict[str, str]:
 
 
 def finish(flow: dict[str, Any], number: int, template_of: Callable[[str, str, str], str | None]) -> dict[str, Any]:
-    """The report's row: undocumented steps named by their template, path values by parameter name."""
+    """The report's flow from a compacted one (``compact``, left as it is): undocumented steps named by
+    their template, path values by parameter name."""
     names: dict[int, dict[str, str]] = {}
-    for row in flow["steps"]:
-        if row["template"] is None:
-            row["template"] = template_of(row["_host"], row["method"], row["_path"])
-        params = row["_params"] or path_params(row["template"], row["_path"])
-        names[row["index"]] = {v.strip("'"): k for k, v in params.items()}
-        for key in ("_host", "_path", "_params"):
-            del row[key]
-    for link in flow["lineage"]:
-        to = link["to"]
-        value = to.pop("value")
-        if to["location"] == "path":
-            to["pointer"] = names.get(to["step"], {}).get(value, f"segment {to['pointer'][1:]}")
-    out = {"id": f"flow-{number}", **{k: v for k, v in flow.items() if k != "t"}}
-    return out
+    steps = []
+    for n, (started, method, url, template, op_id, spec, status, blocked, synthetic, role, host, path,
+            params) in enumerate(flow["steps"], 1):
+        if template is None:
+            template = template_of(host, method, path)
+        names[n] = {v.strip("'"): k for k, v in (params or path_params(template, path)).items()}
+        steps.append({"index": n, "started": started, "method": method, "url": url, "template": template,
+                      "operationId": op_id, "spec": spec, "status": status, "blocked": blocked,
+                      "synthetic": synthetic, "role": role})
+    lineage = []
+    for src, src_loc, src_ptr, to, loc, ptr, value in flow["lineage"]:
+        if loc == "path":
+            ptr = names.get(to, {}).get(value, f"segment {ptr[1:]}")
+        lineage.append({"from": {"step": src, "location": src_loc, "pointer": src_ptr},
+                        "to": {"step": to, "location": loc, "pointer": ptr}})
+    return {"id": f"flow-{number}", "page": flow["page"], "started": flow["started"], "writes": flow["writes"],
+            "blocked": flow["blocked"], "steps_dropped": flow["steps_dropped"], "steps": steps, "lineage": lineage}
