@@ -283,3 +283,24 @@ def test_header_positions_are_remembered_only_for_the_same_names() -> None:
     assert answer_headers([{"name": "ETag", "value": 'W/"1"'}, {"name": "Location", "value": "/x"}]) == [
         ("etag", 'W/"1"'), ("location", "/x")]
     assert answer_headers([{"name": "Date", "value": "today"}]) == []
+
+
+def test_undocumented_steps_are_named_at_the_end_and_the_flow_is_left_as_it_was() -> None:
+    """An undocumented step gets its template when the pass is over (``finish``), and a path value
+    sent to it the template's parameter name; naming leaves the compacted flow as it was, so a flow
+    read twice (report.json, then the overlay) is named the same both times."""
+    import copy
+
+    c = FlowCollector(60)
+    c.add("/p", _step(0, "POST", "/api/assignments", 201, resp={"id": "assign-0042"}))
+    c.add("/p", _step(1, "PATCH", "/api/assignments/assign-0042", 200, req={"note": "Quarterly review"}))
+    [raw] = c.flows(lambda f, n: f)
+    before = copy.deepcopy(raw)
+    tpl = {("PATCH", "/api/assignments/assign-0042"): "/api/assignments/{assignmentId}"}
+    named = finish(raw, 1, lambda host, method, path: tpl.get((method, path)))
+    assert raw == before
+    assert [s["template"] for s in named["steps"]] == [None, "/api/assignments/{assignmentId}"]
+    assert [(lk["to"]["step"], lk["to"]["pointer"]) for lk in named["lineage"]] == [(2, "assignmentId")]
+    unnamed = finish(raw, 1, lambda host, method, path: None)
+    assert [(lk["to"]["step"], lk["to"]["pointer"]) for lk in unnamed["lineage"]] == [(2, "segment 3")]
+    assert finish(raw, 1, lambda host, method, path: tpl.get((method, path))) == named and raw == before

@@ -172,14 +172,17 @@ def to_report(facts: Facts) -> dict[str, Any]:
 
 def _flows(facts: Facts, templates: list[Any]) -> Any:
     """The write flows, each step named by its operation or its undocumented template."""
-    by_hm: dict[tuple[str, str], list[tuple[re.Pattern[str], str]]] = {}
+    by_hm: dict[tuple[str, str], list[str]] = {}
     for t in templates:
-        rx = re.escape(t.template)
-        rx = re.sub(r"\\\{[^}]*\\\}", "[^/]+", rx)
-        by_hm.setdefault((t.host, t.method), []).append((re.compile(rx + "/?"), t.template))
+        by_hm.setdefault((t.host, t.method), []).append(t.template)
+    compiled: dict[tuple[str, str], list[tuple[re.Pattern[str], str]]] = {}
 
     def template_of(host: str, method: str, path: str) -> str | None:
-        for rx, tpl in by_hm.get((host, method), ()):
+        rxs = compiled.get((host, method))
+        if rxs is None:  # compiled when first asked: most hosts and methods never are
+            rxs = compiled[(host, method)] = [(re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(tpl)) + "/?"), tpl)
+                                              for tpl in by_hm.get((host, method), ())]
+        for rx, tpl in rxs:
             if rx.fullmatch(unquote(path)):
                 return tpl
         return None

@@ -10,10 +10,11 @@ pointer or header) is linked to the step and place where that value was first se
 shorter than 4 characters, booleans, numbers under 1000 and common words are not linked;
 redacted values link through their placeholders (one secret, one placeholder in a session).
 
-A flow is read once, when it closes (``compact``), and then only its rows are kept. Answers are
-parsed only when their text holds a value a later step sends (a substring test first), so a page
-of large list reads costs little. Path values are found by position; the names of the template's
-parameters are given at the end (``finish``), when undocumented templates are known.
+A flow is read once, when it closes (``compact``), and then only its rows are kept. A value sent
+is first looked for in all the flow's answers as one text (their tokens, for a large flow), and an
+answer is parsed only when its text holds a value a later step sends, so a page of large list reads
+costs little. Path values are found by position; the names of the template's parameters are given
+at the end (``finish``), when undocumented templates are known.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ COMMON = frozenset("""true false null none undefined enabled disabled active ina
 ok success succeeded failed pending running completed complete ready new open closed user users admin
 string text value name type json application global tenant public private read write""".split())
 _COMMON_MAX = max(map(len, COMMON))
-_EXPORT = re.compile(r"(?i)export|download|job|bulk")
+_EXPORT_WORDS = ("export", "download", "job", "bulk")
+_EXPORT = re.compile("(?i)" + "|".join(_EXPORT_WORDS))
 _STATUS_WORDS = re.compile(r"(?i)status|state|progress|operation|result|poll")
 _ID_LIKE = re.compile(r"[0-9A-Za-z<>:_.-]{8,}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")  # times say when, not where a value came from
@@ -201,7 +203,7 @@ _FLOAT = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|-?(?:inf|nan)")
 
 def _floaty(v: str) -> bool:
     """Whether ``v`` may be a float as Python writes it, which a JSON text may write otherwise."""
-    return ("." in v or "e" in v or "n" in v) and _FLOAT.fullmatch(v) is not None
+    return v[0] in "-0123456789in" and ("." in v or "e" in v or "n" in v) and _FLOAT.fullmatch(v) is not None
 
 
 HAY_SCANNED = 256 * 1024  # answers of a flow searched as one text up to this size; beyond, by their tokens
@@ -236,20 +238,33 @@ class _Answers:
                         self.tokens.add(a.strip())
                     elif isinstance(n := loads_or_none(b), (int, float)):
                         self.tokens.add(str(n))
-        self.seen: dict[str, bool] = {}
+        self.kept: dict[Any, str | None] = {}  # a value sent -> as linked, or None (most values repeat)
+        self.segments: dict[str, tuple[str, ...]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.hay)
 
     def keep(self, v: Any) -> str | None:
         """The value as linked when some answer of the flow may hold it, else None."""
-        s = linkable(v)
-        if s is None:
+        try:
+            return self.kept[v]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable: never linked
             return None
-        hit = self.seen.get(s)
-        if hit is None:
-            hit = self.seen[s] = (s in self.hay if self.tokens is None else s in self.tokens) or _floaty(s)
-        return s if hit else None
+        s = linkable(v)
+        if s is not None and not ((s in self.hay if self.tokens is None else s in self.tokens) or _floaty(s)):
+            s = None
+        if type(v) is str:  # True, 1 and 1.0 are one key: numbers are not remembered
+            self.kept[v] = s
+        return s
+
+    def segment(self, seg: str) -> tuple[str, ...]:
+        """The values a path segment sends that some answer may hold."""
+        out = self.segments.get(seg)
+        if out is None:
+            out = self.segments[seg] = tuple(s for v in _segment_sends(seg) if (s := self.keep(v)) is not None)
+        return out
 
 
 def _segment_values(seg: str) -> list[str]:
@@ -270,16 +285,16 @@ def _query(query: str) -> list[tuple[str, str]]:
     return [(name, value) for name, _, value in (p.partition("=") for p in query.split("&") if p)]
 
 
-def sends(step: Step, keep: Callable[[Any], str | None] = linkable) -> list[tuple[str, str, str]]:
-    """``(location, pointer, value)`` the request of ``step`` sends, the values ``keep`` takes (as it
-    gives them); path values by segment position (``#3``: the fourth segment), named at the end."""
+def sends(step: Step, answers: _Answers | None = None) -> list[tuple[str, str, str]]:
+    """``(location, pointer, value)`` the request of ``step`` sends; with ``answers``, only the values
+    some answer may hold. Path values by segment position (``#3``: the fourth segment), named at the end."""
     out: list[tuple[str, str, str]] = []
+    keep: Callable[[Any], str | None] = linkable if answers is None else answers.keep
+    segment = _segment_sends if answers is None else answers.segment
     for i, seg in enumerate(step.path.split("/")):
         if seg:
-            for v in _segment_sends(seg):
-                s = keep(v)
-                if s is not None:
-                    out.append(("path", f"#{i}", s))
+            for s in segment(seg):
+                out.append(("path", f"#{i}", s))
     if step.query:
         for name, value in _query(step.query):
             s = keep(value)
@@ -297,7 +312,8 @@ def sends(step: Step, keep: Callable[[Any], str | None] = linkable) -> list[tupl
 
 
 def _is_export(path: str, operation_id: str | None) -> bool:
-    return bool(_EXPORT.search(path) or (operation_id and _export_op(operation_id)))
+    low = path.lower()
+    return any(w in low for w in _EXPORT_WORDS) or bool(operation_id and _export_op(operation_id))
 
 
 @lru_cache(maxsize=4096)
@@ -339,7 +355,7 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
     answers = _Answers(steps[:-1], writes)  # the last answer gives nothing to a later call
     if not answers:
         return []
-    sent = {i: sends(steps[i], answers.keep) for i in range(first, len(steps))}
+    sent = {i: sends(steps[i], answers) for i in range(first, len(steps))}
     wanted = {v for row in sent.values() for _, _, v in row}
     if len(wanted) > MAX_WANTED:  # each answer is tested for each wanted value: keep that bounded
         wanted = set(sorted(wanted, key=lambda v: (-len(v), v))[:MAX_WANTED])
@@ -361,15 +377,39 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
 
 
 def compact(seg: Segment) -> dict[str, Any]:
-    """A closed flow as rows and lineage (lists, named by ``finish``); its steps' texts are not kept."""
+    """A closed flow as the report gives it, but for what only the end of the pass knows: the
+    templates of undocumented steps (``_name``) and the names of path values sent to them
+    (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
     steps = seg.trimmed()
     writes = {i: gives(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # read once, used twice
     role = roles(steps, writes)
-    rows = [[s.started, s.method, s.url, s.template, s.operation_id, s.spec, s.status, s.blocked, s.synthetic, r,
-             s.host, s.path, s.params] for s, r in zip(steps, role)]
-    return {"page": seg.page, "t": seg.first_t, "started": steps[0].started if steps else None,
-            "writes": seg.writes, "blocked": sum(1 for s in steps if s.blocked), "steps_dropped": seg.dropped,
-            "steps": rows, "lineage": _links(steps, writes)}
+    rows = [{"index": n, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
+             "operationId": s.operation_id, "spec": s.spec, "status": s.status, "blocked": s.blocked,
+             "synthetic": s.synthetic, "role": r} for n, (s, r) in enumerate(zip(steps, role), 1)]
+    lineage: list[dict[str, Any]] = []
+    names: dict[int, dict[str, str]] = {}
+    paths: list[list[Any]] = []
+    for src, src_loc, src_ptr, to, loc, ptr, value in _links(steps, writes):
+        if loc == "path":
+            step = steps[to - 1]
+            if step.template is None and not step.params:  # named at the end, when undocumented templates are known
+                paths.append([len(lineage), to, value])
+                ptr = f"segment {ptr[1:]}"
+            else:
+                if to not in names:
+                    names[to] = {v.strip("'"): k for k, v in (step.params or path_params(step.template, step.path)).items()}
+                ptr = names[to].get(value, f"segment {ptr[1:]}")
+        lineage.append({"from": {"step": src, "location": src_loc, "pointer": src_ptr},
+                        "to": {"step": to, "location": loc, "pointer": ptr}})
+    out = {"page": seg.page, "t": seg.first_t, "started": steps[0].started if steps else None,
+           "writes": seg.writes, "blocked": sum(1 for s in steps if s.blocked), "steps_dropped": seg.dropped,
+           "steps": rows, "lineage": lineage}
+    unnamed = [[n, s.host, s.path] for n, s in enumerate(steps, 1) if s.template is None]
+    if unnamed:
+        out["_name"] = unnamed
+        if paths:
+            out["_paths"] = paths
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -394,23 +434,26 @@ def path_params(template: str | None, path: str) -> dict[str, str]:
 
 
 def finish(flow: dict[str, Any], number: int, template_of: Callable[[str, str, str], str | None]) -> dict[str, Any]:
-    """The report's flow from a compacted one (``compact``, left as it is): undocumented steps named by
-    their template, path values by parameter name."""
-    names: dict[int, dict[str, str]] = {}
-    steps = []
-    for n, (started, method, url, template, op_id, spec, status, blocked, synthetic, role, host, path,
-            params) in enumerate(flow["steps"], 1):
-        if template is None:
-            template = template_of(host, method, path)
-        names[n] = {v.strip("'"): k for k, v in (params or path_params(template, path)).items()}
-        steps.append({"index": n, "started": started, "method": method, "url": url, "template": template,
-                      "operationId": op_id, "spec": spec, "status": status, "blocked": blocked,
-                      "synthetic": synthetic, "role": role})
-    lineage = []
-    for src, src_loc, src_ptr, to, loc, ptr, value in flow["lineage"]:
-        if loc == "path":
-            ptr = names.get(to, {}).get(value, f"segment {ptr[1:]}")
-        lineage.append({"from": {"step": src, "location": src_loc, "pointer": src_ptr},
-                        "to": {"step": to, "location": loc, "pointer": ptr}})
+    """The report's flow from a compacted one (``compact``), which it leaves as it is: undocumented
+    steps named by their template, path values sent to them by parameter name."""
+    steps, lineage = flow["steps"], flow["lineage"]
+    unnamed = flow.get("_name")
+    if unnamed:
+        steps = list(steps)
+        found: dict[int, tuple[str | None, str]] = {}
+        for n, host, path in unnamed:
+            template = template_of(host, steps[n - 1]["method"], path)
+            if template is not None:
+                steps[n - 1] = {**steps[n - 1], "template": template}
+            found[n] = (template, path)
+        names: dict[int, dict[str, str]] = {}
+        if flow.get("_paths"):
+            lineage = list(lineage)
+            for at, to, value in flow["_paths"]:
+                if to not in names:
+                    names[to] = {v.strip("'"): k for k, v in path_params(*found[to]).items()}
+                if value in names[to]:
+                    link = lineage[at]
+                    lineage[at] = {"from": link["from"], "to": {**link["to"], "pointer": names[to][value]}}
     return {"id": f"flow-{number}", "page": flow["page"], "started": flow["started"], "writes": flow["writes"],
             "blocked": flow["blocked"], "steps_dropped": flow["steps_dropped"], "steps": steps, "lineage": lineage}
