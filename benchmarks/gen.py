@@ -114,17 +114,32 @@ def _signed(url: str, rng: random.Random) -> str:
     return url + ("&" if "?" in url else "?") + f"sv=2024-08-04&se=2026-11-20T11%3A00%3A00Z&sr=b&sp=r&sig={sig}"
 
 
-def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False) -> Iterator[dict[str, Any]]:
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False,
+            writes: float | None = None) -> Iterator[dict[str, Any]]:
     """``distinct``: every call has its own token, cookie and anti-forgery value (rotating tokens,
-    several people's sessions), and a third of the calls a signed URL with its own ``sig``."""
+    several people's sessions), and a third of the calls a signed URL with its own ``sig``.
+    ``writes``: the share of calls that are writes (POST/PUT/PATCH/DELETE), the others GETs, each
+    kind taken in turn from the corpus; by default every operation in turn (a third are writes)."""
     rng = random.Random(seed)
     prepared = [Prepared(op) for op in ops]
+    if writes is not None:
+        by_kind = ([p for p in prepared if p.op.method not in WRITES], [p for p in prepared if p.op.method in WRITES])
+        turn = [0, 0]
+        pick = random.Random(seed + 1)
     session = base64.b64encode(rng.randbytes(48)).decode()
     token = _jwt(rng)
     session_id = _uuid(rng)
     clock = datetime(2026, 11, 20, 10, 0, 0, tzinfo=timezone.utc)
     for i in range(n):
-        p = prepared[i % len(prepared)]
+        if writes is None:
+            p = prepared[i % len(prepared)]
+        else:
+            kind = int(pick.random() < writes)
+            p = by_kind[kind][turn[kind] % len(by_kind[kind])]
+            turn[kind] += 1
         url = build_url(p.op, rng)
         # A person's pace: a call every 0.2-3 s, now and then a pause that ends a write flow; the page is
         # the portal area the operation belongs to.
@@ -168,11 +183,12 @@ def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False)
         }
 
 
-def write_har(path: Path, ops: list[Operation], n: int, seed: int = 1, distinct: bool = False) -> int:
+def write_har(path: Path, ops: list[Operation], n: int, seed: int = 1, distinct: bool = False,
+              writes: float | None = None) -> int:
     """Write ``n`` calls as one HAR 1.2 file; returns its size in bytes."""
     with open(path, "w", encoding="utf-8") as f:
         f.write('{"log":{"version":"1.2","creator":{"name":"portalspec-bench","version":"1"},"pages":[],"entries":[\n')
-        for i, e in enumerate(entries(ops, n, seed, distinct)):
+        for i, e in enumerate(entries(ops, n, seed, distinct, writes)):
             if i:
                 f.write(",\n")
             f.write(json.dumps(e, separators=(",", ":")))
@@ -189,8 +205,9 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("-n", type=int, default=10000)
     ap.add_argument("--distinct", action="store_true", help="every call with its own secrets")
+    ap.add_argument("--writes", type=float, help="share of calls that are writes (default: every operation in turn)")
     a = ap.parse_args()
-    size = write_har(a.out, load_ops(), a.n, distinct=a.distinct)
+    size = write_har(a.out, load_ops(), a.n, distinct=a.distinct, writes=a.writes)
     print(f"{a.out}: {a.n} calls, {size / 1e6:.1f} MB")
 
 

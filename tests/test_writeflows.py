@@ -304,3 +304,40 @@ def test_undocumented_steps_are_named_at_the_end_and_the_flow_is_left_as_it_was(
     unnamed = finish(raw, 1, lambda host, method, path: None)
     assert [(lk["to"]["step"], lk["to"]["pointer"]) for lk in unnamed["lineage"]] == [(2, "segment 3")]
     assert finish(raw, 1, lambda host, method, path: tpl.get((method, path))) == named and raw == before
+
+
+def test_what_a_read_sent_is_kept_where_a_range_before_may_make_it_a_read_after_a_write() -> None:
+    """A read before a page's first write sends nothing lineage follows, so what it sent is not read;
+    but in a range's first segment of a page, the range before may end with a write on that page.
+    Merged ranges then link what the read sent, as one pass over all calls does."""
+    from types import SimpleNamespace
+
+    def call(t: float, method: str, path: str, sent: list[tuple[str, str]] = [],
+             answer: list[tuple[str, str]] = []) -> tuple[dict[str, Any], Any]:
+        entry = {"startedDateTime": f"2026-11-20T10:00:{t:02.0f}Z",
+                 "request": {"method": method, "url": f"https://p.example{path}",
+                             "headers": [{"name": k, "value": v} for k, v in sent]},
+                 "response": {"status": 200, "headers": [{"name": k, "value": v} for k, v in answer],
+                              "content": {"text": "{}"}}}
+        return entry, SimpleNamespace(method=method, op=None, params={})
+
+    calls = [call(0, "GET", "/api/items/x", answer=[("ETag", 'W/"abcd1234"')]), call(1, "POST", "/api/items"),
+             call(2, "GET", "/api/items/y", sent=[("If-Match", 'W/"abcd1234"')])]
+
+    def links(collector: FlowCollector) -> list[Any]:
+        return [(lk["from"], lk["to"]) for f in collector.flows() for lk in f["lineage"]]
+
+    def fill(c: FlowCollector, part: list[Any]) -> FlowCollector:
+        for entry, m in part:
+            path = entry["request"]["url"].split(".example")[1]
+            c.add_call("/p", float(entry["startedDateTime"][17:19]), entry, m, "p.example", path, "")
+        return c
+
+    whole = links(fill(FlowCollector(60, from_start=True), calls))
+    assert whole == [({"step": 1, "location": "header", "pointer": "etag"},
+                      {"step": 3, "location": "header", "pointer": "If-Match"})]
+    merged = fill(FlowCollector(60, from_start=True), calls[:2])
+    merged.merge(fill(FlowCollector(60), calls[2:]))
+    assert links(merged) == whole
+    alone = fill(FlowCollector(60, from_start=True), [calls[0], calls[2]])  # no write: the read is not asked
+    assert [s.sent_headers for s in alone.tails["/p"].steps] == [[], []]
