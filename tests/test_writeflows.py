@@ -306,38 +306,54 @@ def test_undocumented_steps_are_named_at_the_end_and_the_flow_is_left_as_it_was(
     assert finish(raw, 1, lambda host, method, path: tpl.get((method, path))) == named and raw == before
 
 
-def test_what_a_read_sent_is_kept_where_a_range_before_may_make_it_a_read_after_a_write() -> None:
-    """A read before a page's first write sends nothing lineage follows, so what it sent is not read;
-    but in a range's first segment of a page, the range before may end with a write on that page.
-    Merged ranges then link what the read sent, as one pass over all calls does."""
+def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A read before its segment's first write is kept as where its line is, and read again only when
+    a write makes it part of a flow; then what it sent is asked where a write came before it (a
+    range before may end with one), so merged ranges link what one pass over all calls links."""
     from types import SimpleNamespace
 
-    def call(t: float, method: str, path: str, sent: list[tuple[str, str]] = [],
-             answer: list[tuple[str, str]] = []) -> tuple[dict[str, Any], Any]:
-        entry = {"startedDateTime": f"2026-11-20T10:00:{t:02.0f}Z",
-                 "request": {"method": method, "url": f"https://p.example{path}",
-                             "headers": [{"name": k, "value": v} for k, v in sent]},
-                 "response": {"status": 200, "headers": [{"name": k, "value": v} for k, v in answer],
-                              "content": {"text": "{}"}}}
-        return entry, SimpleNamespace(method=method, op=None, params={})
+    from portalspec.fixtures import store
+    from portalspec.writeflows.collect import Unread
 
-    calls = [call(0, "GET", "/api/items/x", answer=[("ETag", 'W/"abcd1234"')]), call(1, "POST", "/api/items"),
-             call(2, "GET", "/api/items/y", sent=[("If-Match", 'W/"abcd1234"')])]
+    def entry(t: int, method: str, path: str, sent: list[tuple[str, str]] = [],
+              answer: list[tuple[str, str]] = []) -> dict[str, Any]:
+        return {"startedDateTime": f"2026-11-20T10:{t // 60:02d}:{t % 60:02d}Z",
+                "request": {"method": method, "url": f"https://p.example{path}",
+                            "headers": [{"name": k, "value": v} for k, v in sent]},
+                "response": {"status": 200, "headers": [{"name": k, "value": v} for k, v in answer],
+                             "content": {"text": "{}"}}}
 
-    def links(collector: FlowCollector) -> list[Any]:
-        return [(lk["from"], lk["to"]) for f in collector.flows() for lk in f["lineage"]]
+    calls = [entry(0, "GET", "/api/items/x", answer=[("ETag", 'W/"abcd1234"')]), entry(1, "POST", "/api/items"),
+             entry(2, "GET", "/api/items/y", sent=[("If-Match", 'W/"abcd1234"')]),
+             entry(200, "GET", "/api/other/1"), entry(201, "GET", "/api/other/2")]  # after a gap: reads only
+    shard = tmp_path / "entries-0001.jsonl"
+    shard.write_text("".join(json.dumps(e) + "\n" for e in calls))
+    spans = [(offset, length) for _, offset, length, _ in store.iter_shard_spans(shard)]
+    reads: list[int] = []
+    real = store.read_span
+    monkeypatch.setattr("portalspec.writeflows.collect.read_span",
+                        lambda sh, off, n: (reads.append(off), real(sh, off, n))[1])
 
-    def fill(c: FlowCollector, part: list[Any]) -> FlowCollector:
-        for entry, m in part:
-            path = entry["request"]["url"].split(".example")[1]
-            c.add_call("/p", float(entry["startedDateTime"][17:19]), entry, m, "p.example", path, "")
+    def fill(c: FlowCollector, which: range) -> FlowCollector:
+        for i in which:
+            e = calls[i]
+            m = SimpleNamespace(method=e["request"]["method"], op=None, params={})
+            t = float(int(e["startedDateTime"][14:16]) * 60 + int(e["startedDateTime"][17:19]))
+            c.add_call("/p", t, e, m, "p.example", e["request"]["url"].split(".example")[1], "", (shard, *spans[i]))
         return c
 
-    whole = links(fill(FlowCollector(60, from_start=True), calls))
-    assert whole == [({"step": 1, "location": "header", "pointer": "etag"},
-                      {"step": 3, "location": "header", "pointer": "If-Match"})]
-    merged = fill(FlowCollector(60, from_start=True), calls[:2])
-    merged.merge(fill(FlowCollector(60), calls[2:]))
-    assert links(merged) == whole
-    alone = fill(FlowCollector(60, from_start=True), [calls[0], calls[2]])  # no write: the read is not asked
-    assert [s.sent_headers for s in alone.tails["/p"].steps] == [[], []]
+    def links(c: FlowCollector) -> list[Any]:
+        return [(lk["from"], lk["to"]) for f in c.flows() for lk in f["lineage"]]
+
+    whole = fill(FlowCollector(60), range(5))
+    assert [type(s) for s in whole.tails["/p"].steps] == [Unread, Unread]  # the reads after the gap: never read
+    assert links(whole) == [({"step": 1, "location": "header", "pointer": "etag"},
+                             {"step": 3, "location": "header", "pointer": "If-Match"})]
+    assert reads == [spans[0][0]]  # the one read a flow holds was read again, once
+    merged = fill(FlowCollector(60), range(2))
+    merged.merge(fill(FlowCollector(60), range(2, 5)))  # the If-Match read is the later range's first call
+    assert links(merged) == links(whole)
+    shard.write_text("")  # a capture replaced since: its line is lost, and the flow says so
+    lost = fill(FlowCollector(60), range(2))
+    [flow] = lost.flows()
+    assert flow["steps_dropped"] == 1 and [s["method"] for s in flow["steps"]] == ["POST"]

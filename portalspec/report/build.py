@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from .. import jsoncodec
-from ..fixtures.store import CaptureReader, iter_shard_lines
+from ..fixtures.store import CaptureReader, iter_shard_spans
 from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
 from ..shapes.drift import DriftChecker, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
@@ -156,11 +156,9 @@ class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
     def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
-                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False, from_start: bool = False) -> None:
-        """``flow_gap=None``: no write flows (``report --no-flows``); ``from_start``: the calls come from
-        the start of the captures (no byte range before them)."""
-        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill,
-                                                                               from_start=from_start),
+                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False) -> None:
+        """``flow_gap=None``: no write flows (``report --no-flows``)."""
+        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill),
                            inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(op.path for op in index.operations)))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
@@ -176,10 +174,11 @@ class FactsBuilder:
 
     def add_range(self, cap: str, shard: Path, start: int = 0, end: int | None = None, first_line: int = 1) -> None:
         """Fold the calls of one shard's byte range; examples point at their capture, shard and line."""
-        for line, entry in iter_shard_lines(shard, self.facts.warnings.append, start, end, first_line):
-            self.add(entry, {"capture": cap, "shard": shard.name, "line": line})
+        for line, offset, length, entry in iter_shard_spans(shard, self.facts.warnings.append, start, end, first_line):
+            self.add(entry, {"capture": cap, "shard": shard.name, "line": line}, (shard, offset, length))
 
-    def add(self, entry: dict[str, Any], ref: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any], ref: dict[str, Any], span: tuple[Path, int, int] | None = None) -> None:
+        """Fold one call; ``span``: where its line is (a write flow may read it again)."""
         f = self.facts
         m = f.index.matcher.match(call_from_entry(entry))
         started = entry.get("startedDateTime")
@@ -218,7 +217,7 @@ class FactsBuilder:
             self._undocumented(m, entry, ref, started, blocked, host, parts.path, page)
         if self.flows:
             self._t = t if t is not None else self._t
-            f.flows.add_call(page_of(entry, page), self._t, entry, m, host, parts.path, parts.query)
+            f.flows.add_call(page_of(entry, page), self._t, entry, m, host, parts.path, parts.query, span)
 
     def _stats(self, op: Operation) -> OpStats:
         st = self.facts.ops.get(op.key)
@@ -319,4 +318,4 @@ def note_kind(note: str) -> str:
 
 
 def build_facts(index: SpecIndex, captures: list[str], flow_gap: float | None = DEFAULT_GAP_S) -> Facts:
-    return FactsBuilder(index, captures, flow_gap=flow_gap, spill=True, from_start=True).add_captures(captures)
+    return FactsBuilder(index, captures, flow_gap=flow_gap, spill=True).add_captures(captures)

@@ -6,15 +6,22 @@ Memory does not grow with the number of calls: a page keeps only its current seg
 step keeps its bodies as text (bounded) until its flow is closed; only then are values read
 out for roles and lineage (``lineage.py``). Collectors of consecutive byte ranges merge in
 order (``merge``), so a parallel report finds the same flows as a serial one.
+
+Most calls are reads that no write follows on their page. A read before its segment's first write
+is kept as where its line is (``Unread``) and read again from the capture only if a write comes
+and the flow is closed with it, so a read-mostly day costs little more than the report without flows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+from urllib.parse import urlsplit
 
 from .. import jsoncodec
+from ..fixtures.store import read_span
 from ..specs.model import WRITE_METHODS
 from .lineage import answer_headers, compact, sent_headers
 from .lineage import finish as finish_flow
@@ -47,6 +54,29 @@ class Step:
     resp_text: str | None
 
 
+class Unread(NamedTuple):
+    """A read before its segment's first write: where its line is in the capture, and its match."""
+
+    t: float
+    method: str
+    template: str | None
+    operation_id: str | None
+    spec: str | None
+    params: dict[str, str]
+    shard: Path
+    offset: int
+    length: int
+
+    def read(self, sends: bool) -> Step | None:
+        """The step, from its line read again (None if the line is no longer there)."""
+        entry = read_span(self.shard, self.offset, self.length)
+        if entry is None:
+            return None
+        parts = urlsplit(str((entry.get("request") or {}).get("url") or ""))
+        return step_of(entry, self.method, self.template, self.operation_id, self.spec, self.params,
+                       parts.netloc, parts.path, parts.query, self.t, sends)
+
+
 @dataclass
 class Segment:
     """A page's calls between idle gaps. Reads before the first write are trimmed to the last
@@ -54,7 +84,7 @@ class Segment:
     page (``head``) keeps up to ``MAX_STEPS`` of them, since the range before may end with writes."""
 
     page: str
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Step | Unread] = field(default_factory=list)
     writes: int = 0
     dropped: int = 0
     head: bool = False
@@ -67,7 +97,7 @@ class Segment:
     def last_t(self) -> float:
         return self.steps[-1].t
 
-    def append(self, step: Step) -> None:
+    def append(self, step: Step | Unread) -> None:
         write = step.method in WRITE_METHODS
         if not write and not self.writes and len(self.steps) >= (MAX_STEPS if self.head else MAX_READS_BEFORE_WRITE):
             self.steps.pop(0)  # reads long before any write: the oldest go
@@ -83,9 +113,25 @@ class Segment:
             out.append(s)
         return out
 
-    def trimmed(self) -> list[Step]:
+    def trimmed(self) -> list[Step | Unread]:
         first = next((i for i, s in enumerate(self.steps) if s.method in WRITE_METHODS), len(self.steps))
         return self.steps[max(0, first - MAX_READS_BEFORE_WRITE):]
+
+    def flow(self) -> dict[str, Any]:
+        """The segment as a closed flow (``lineage.compact``); its unread reads read now, asked what
+        they sent if a write came before them (a range before may have ended with one)."""
+        steps: list[Step] = []
+        lost, written = 0, False
+        for s in self.trimmed():
+            if type(s) is Unread:
+                read = s.read(sends=written)
+                if read is None:
+                    lost += 1
+                    continue
+                s = read
+            written = written or s.method in WRITE_METHODS
+            steps.append(s)  # type: ignore[arg-type]
+        return compact(self.page, self.first_t, steps, self.writes, self.dropped + lost)
 
 
 def epoch(started: Any) -> float | None:
@@ -112,21 +158,18 @@ def _text(body: Any) -> str | None:
     return t if 0 < len(t) <= BODY_KEPT else None
 
 
-def step_of(entry: dict[str, Any], match: Any, host: str, path: str, query: str, t: float,
-            sends: bool = True) -> Step:
+def step_of(entry: dict[str, Any], method: str, template: str | None, operation_id: str | None, spec: str | None,
+            params: dict[str, str], host: str, path: str, query: str, t: float, sends: bool = True) -> Step:
     """A call as a step; ``sends``: whether lineage may ask what it sent (else its request's
     headers and body are not read: a read before a page's first write sends nothing lineage follows)."""
     req, resp = entry.get("request") or {}, entry.get("response") or {}
     ext = entry.get("_portalspec") or {}
-    op = match.op
     synthetic = ext.get("synthetic")
     return Step(
-        t, str(entry.get("startedDateTime") or ""), match.method, str(req.get("url") or ""),
-        host, path, query, op.path if op is not None else None, op.operation_id if op is not None else None,
-        op.spec if op is not None else None, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic,
-        match.params, sent_headers(req.get("headers")) if sends else _NONE,
-        _NONE if synthetic else answer_headers(resp.get("headers")), _text(req.get("postData")) if sends else None,
-        _text(resp.get("content")))
+        t, str(entry.get("startedDateTime") or ""), method, str(req.get("url") or ""), host, path, query, template,
+        operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
+        sent_headers(req.get("headers")) if sends else _NONE, _NONE if synthetic else answer_headers(resp.get("headers")),
+        _text(req.get("postData")) if sends else None, _text(resp.get("content")))
 
 
 _NONE: list[tuple[str, str]] = []  # shared, never changed
@@ -202,7 +245,6 @@ class FlowCollector:
     tails: dict[str, Segment] = field(default_factory=dict)
     closed: list[dict[str, Any]] = field(default_factory=list)  # flows read and compacted (``lineage.compact``)
     spill: bool = False
-    from_start: bool = False  # no byte range comes before this collector's (a serial report)
     _spill: Spill | None = None
 
     def _closed(self, flow: dict[str, Any]) -> None:
@@ -227,20 +269,24 @@ class FlowCollector:
     def add(self, page: str, step: Step) -> None:
         self._segment(page, step.t).append(step)
 
-    def add_call(self, page: str, t: float, entry: dict[str, Any], match: Any, host: str, path: str,
-                 query: str) -> None:
-        """Add a call as a step; what it sent is read only where lineage may ask for it: from the
-        segment's first write on, and in a first segment that a range before may continue."""
+    def add_call(self, page: str, t: float, entry: dict[str, Any], match: Any, host: str, path: str, query: str,
+                 span: tuple[Path, int, int] | None = None) -> None:
+        """Add a call; ``span``: where its line is in the capture (``iter_shard_spans``). A read before
+        its segment's first write is kept as that span alone, and read again if a flow needs it."""
         seg = self._segment(page, t)
-        sends = bool(seg.writes) or match.method in WRITE_METHODS or (seg.head and not self.from_start)
-        seg.append(step_of(entry, match, host, path, query, t, sends))
+        op = match.op
+        template, op_id, spec = (op.path, op.operation_id, op.spec) if op is not None else (None, None, None)
+        if span is not None and not seg.writes and match.method not in WRITE_METHODS:
+            seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
+        else:
+            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t))
 
     def _close(self, page: str, seg: Segment) -> None:
         del self.tails[page]
         if self.heads.get(page) is seg:
             self.head_closed.add(page)  # kept: the range before may end with the same page
         elif seg.writes:
-            self._closed(compact(seg))
+            self._closed(seg.flow())
 
     def merge(self, later: "FlowCollector") -> None:
         """Fold the collector of the next byte range into this one."""
@@ -270,7 +316,7 @@ class FlowCollector:
                     self.heads[page] = head
                     self.head_closed.add(page)
                 elif head.writes:
-                    self._closed(compact(head))
+                    self._closed(head.flow())
             if later_tail is not None:
                 self.tails[page] = later_tail
 
@@ -278,7 +324,7 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)
         elif seg.writes:
-            self._closed(compact(seg))
+            self._closed(seg.flow())
 
     def flows(self, finish: Callable[[dict[str, Any], int], dict[str, Any]] | None = None) -> FlowList:
         """Every flow, heads and open tails included, in time order, read one at a time and named by
@@ -287,6 +333,6 @@ class FlowCollector:
         seen: set[int] = set()
         for seg in list(self.heads.values()) + list(self.tails.values()):
             if seg.writes and id(seg) not in seen:
-                out.append(compact(seg))
+                out.append(seg.flow())
                 seen.add(id(seg))
         return FlowList(out, self._spill, finish or (lambda f, n: finish_flow(f, n, lambda host, method, path: None)))

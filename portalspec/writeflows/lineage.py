@@ -29,7 +29,7 @@ from ..jsoncodec import loads_or_none
 from ..specs.model import WRITE_METHODS
 
 if TYPE_CHECKING:
-    from .collect import Segment, Step
+    from .collect import Step
 
 MAX_LEAVES = 2000
 MAX_LINKS = 500
@@ -376,11 +376,10 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
     return links
 
 
-def compact(seg: Segment) -> dict[str, Any]:
-    """A closed flow as the report gives it, but for what only the end of the pass knows: the
-    templates of undocumented steps (``_name``) and the names of path values sent to them
-    (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
-    steps = seg.trimmed()
+def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: int) -> dict[str, Any]:
+    """A closed flow (its steps, trimmed) as the report gives it, but for what only the end of the
+    pass knows: the templates of undocumented steps (``_name``) and the names of path values sent to
+    them (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
     writes = {i: gives(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # read once, used twice
     role = roles(steps, writes)
     rows = [{"index": n, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
@@ -401,8 +400,8 @@ def compact(seg: Segment) -> dict[str, Any]:
                 ptr = names[to].get(value, f"segment {ptr[1:]}")
         lineage.append({"from": {"step": src, "location": src_loc, "pointer": src_ptr},
                         "to": {"step": to, "location": loc, "pointer": ptr}})
-    out = {"page": seg.page, "t": seg.first_t, "started": steps[0].started if steps else None,
-           "writes": seg.writes, "blocked": sum(1 for s in steps if s.blocked), "steps_dropped": seg.dropped,
+    out = {"page": page, "t": t, "started": steps[0].started if steps else None,
+           "writes": writes_seen, "blocked": sum(1 for s in steps if s.blocked), "steps_dropped": dropped,
            "steps": rows, "lineage": lineage}
     unnamed = [[n, s.host, s.path] for n, s in enumerate(steps, 1) if s.template is None]
     if unnamed:
