@@ -291,3 +291,26 @@ def test_update_spec_refuses_a_change_that_adds_a_validation_error(tmp_path: Pat
     assert r.returncode == 1 and "+    put:" in r.stdout and "refused" in r.stderr
     r = cli("update-spec", str(tmp_path / "good.yaml"), "--specs", str(specs), "--in-place")
     assert r.returncode == 0 and "Users.Replace" in (specs / "paths.yml").read_text()
+
+
+def test_a_flow_names_an_undocumented_step_whatever_the_url_spells_its_host(tmp_path: Path) -> None:
+    """A flow's undocumented step gets the template the report inferred for its endpoint also when the
+    URL writes a default port (the flow used to split the URL its own way, so host keys differed)."""
+    from portalspec.report.build import build_facts
+    from portalspec.report.document import to_report
+
+    base = "https://admin.demo-portal.example:443/api/widgetGroups"
+    entries = []
+    for i in range(6):
+        gid = str(uuid.UUID(int=i + 7))
+        entries.append(_entry("POST", base, 201, {"id": gid}, {"name": f"group {i}"}))
+        entries.append(_entry("GET", f"{base}/{gid}/members", 200, {"value": []}))
+    (tmp_path / "w.har").write_text(json.dumps(har(entries)))
+    import_file(tmp_path / "w.har", tmp_path / "cap", progress=False)
+    report = to_report(build_facts(SpecIndex.load([str(ROOT / "specs" / "demo")]), [str(tmp_path / "cap")]))
+    templates = {u["template"] for u in report["undocumented"]}
+    assert any(t.endswith("/members") and "{" in t for t in templates), templates
+    steps = [s for f in report["flows"] for s in f["steps"]]
+    assert steps and all(s["template"] in templates for s in steps), [(s["method"], s["template"]) for s in steps]
+    assert any(lk["to"]["pointer"] != "segment 3" and lk["to"]["location"] == "path"
+               for f in report["flows"] for lk in f["lineage"])
