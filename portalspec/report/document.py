@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 from urllib.parse import unquote
@@ -10,7 +9,7 @@ from urllib.parse import unquote
 from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
-from ..writeflows.lineage import finish
+from ..writeflows.lineage import finish, template_regex
 from ..coderoutes.match import code_routes
 from .build import Facts
 from .groups import attention, by_spec, timeline
@@ -175,16 +174,9 @@ def _flows(facts: Facts, templates: list[Any]) -> Any:
     by_hm: dict[tuple[str, str], list[str]] = {}
     for t in templates:
         by_hm.setdefault((t.host, t.method), []).append(t.template)
-    compiled: dict[tuple[str, str], list[tuple[re.Pattern[str], str]]] = {}
 
     def template_of(host: str, method: str, path: str) -> str | None:
-        rxs = compiled.get((host, method))
-        if rxs is None:  # compiled when first asked: most hosts and methods never are
-            rxs = compiled[(host, method)] = [(re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(tpl)) + "/?"), tpl)
-                                              for tpl in by_hm.get((host, method), ())]
-        for rx, tpl in rxs:
-            if rx.fullmatch(unquote(path)):
-                return tpl
-        return None
+        path = unquote(path)
+        return next((tpl for tpl in by_hm.get((host, method), ()) if template_regex(tpl)[0].fullmatch(path)), None)
 
     return facts.flows.flows(lambda f, n: finish(f, n, template_of))

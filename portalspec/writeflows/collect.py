@@ -168,7 +168,8 @@ def step_of(entry: dict[str, Any], method: str, template: str | None, operation_
     return Step(
         t, str(entry.get("startedDateTime") or ""), method, str(req.get("url") or ""), host, path, query, template,
         operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
-        sent_headers(req.get("headers")) if sends else _NONE, _NONE if synthetic else answer_headers(resp.get("headers")),
+        sent_headers(req.get("headers")) if sends else _NONE,
+        _NONE if synthetic else answer_headers(resp.get("headers")),
         _text(req.get("postData")) if sends else None, _text(resp.get("content")))
 
 

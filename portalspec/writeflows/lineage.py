@@ -100,17 +100,6 @@ def linkable(v: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _sent_header(name: str) -> bool:
-    n = name.lower()
-    return n not in _REQ_HEADERS_SKIPPED and not n.startswith(("sec-", ":"))
-
-
-@lru_cache(maxsize=4096)
-def _answer_header(name: str) -> bool:
-    return name.lower() in _RESP_HEADERS_KEPT
-
-
 _NAME = itemgetter("name")
 _At = tuple[int, tuple[tuple[int, str], ...]]  # a list's length, and the (position, name as kept) of the headers kept
 _KEPT: dict[tuple[Callable[[str], str | None], str], _At] = {}
@@ -396,7 +385,7 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
                 ptr = f"segment {ptr[1:]}"
             else:
                 if to not in names:
-                    names[to] = {v.strip("'"): k for k, v in (step.params or path_params(step.template, step.path)).items()}
+                    names[to] = _by_value(step.params or path_params(step.template, step.path))
                 ptr = names[to].get(value, f"segment {ptr[1:]}")
         lineage.append({"from": {"step": src, "location": src_loc, "pointer": src_ptr},
                         "to": {"step": to, "location": loc, "pointer": ptr}})
@@ -412,7 +401,9 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
 
 
 @lru_cache(maxsize=4096)
-def _template_rx(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+def template_regex(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """A path template as a regex (a group per parameter, an optional trailing slash) and the
+    names of its parameters."""
     names: list[str] = []
 
     def slot(m: re.Match[str]) -> str:
@@ -423,11 +414,16 @@ def _template_rx(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(rx + "/?$"), tuple(names)
 
 
+def _by_value(params: dict[str, str]) -> dict[str, str]:
+    """Path parameters by their value as lineage links it (an OData key without its quotes)."""
+    return {v.strip("'"): k for k, v in params.items()}
+
+
 def path_params(template: str | None, path: str) -> dict[str, str]:
     """The values of ``template``'s parameters in ``path`` (the template may lack the server's base path)."""
     if not template or "{" not in template:
         return {}
-    rx, names = _template_rx(template)
+    rx, names = template_regex(template)
     m = rx.search(unquote(path))
     return {n: m.group(f"p{i}") for i, n in enumerate(names)} if m else {}
 
@@ -450,7 +446,7 @@ def finish(flow: dict[str, Any], number: int, template_of: Callable[[str, str, s
             lineage = list(lineage)
             for at, to, value in flow["_paths"]:
                 if to not in names:
-                    names[to] = {v.strip("'"): k for k, v in path_params(*found[to]).items()}
+                    names[to] = _by_value(path_params(*found[to]))
                 if value in names[to]:
                     link = lineage[at]
                     lineage[at] = {"from": link["from"], "to": {**link["to"], "pointer": names[to][value]}}
