@@ -357,3 +357,55 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
     lost = fill(FlowCollector(60), range(2))
     [flow] = lost.flows()
     assert flow["steps_dropped"] == 1 and [s["method"] for s in flow["steps"]] == ["POST"]
+
+
+def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A worker compacts its heads and open tails itself (``settle``) and only their places cross to the
+    process that merges; a segment a neighbouring range continues is read again there, writes included,
+    so the flows and their lineage are those of one pass over all calls, wherever the ranges are cut."""
+    import pickle
+    from types import SimpleNamespace
+
+    from portalspec.fixtures import store
+    from portalspec.writeflows.collect import Unread
+
+    rng = random.Random(7)
+    calls: list[tuple[str, float, dict[str, Any]]] = []
+    ids: list[str] = []
+    t = 0.0
+    for i in range(300):
+        t += rng.choice([1, 2, 5, 30, 61, 200] if rng.random() < 0.2 else [1, 2, 5])
+        method = rng.choice(["GET"] * 4 + ["POST", "PATCH"])
+        ref = rng.choice(ids[-6:]) if ids and rng.random() < 0.7 else f"fresh-{i:04d}"
+        path = f"/api/items/{ref}" if method != "POST" else "/api/items"
+        answer = {"id": f"item-{i:04d}-{rng.randrange(10**6):06d}", "etc": {"owner": rng.choice(ids or ['nobody-x'])}}
+        ids.append(answer["id"])
+        entry = {"startedDateTime": f"t{t}", "request": {"method": method, "url": f"https://p.example{path}",
+                                                        "headers": [{"name": "x-item", "value": ref}],
+                                                        "postData": {"text": json.dumps({"ref": ref, "n": i})}},
+                 "response": {"status": 200, "headers": [{"name": "ETag", "value": f'W/"{answer["id"]}"'}],
+                              "content": {"text": json.dumps(answer)}}}
+        calls.append((rng.choice(["/a", "/b"]), t, entry))
+    shard = tmp_path / "entries-0001.jsonl"
+    shard.write_text("".join(json.dumps(e) + "\n" for _, _, e in calls))
+    spans = [(offset, length) for _, offset, length, _ in store.iter_shard_spans(shard)]
+
+    def fill(c: FlowCollector, which: range) -> FlowCollector:
+        for i in which:
+            page, t, e = calls[i]
+            path = e["request"]["url"].split(".example")[1]
+            c.add_call(page, t, e, SimpleNamespace(method=e["request"]["method"], op=None, params={}),
+                       "p.example", path, "", (shard, *spans[i]))
+        return c
+
+    whole = list(fill(FlowCollector(60), range(len(calls))).flows())
+    assert sum(len(f["lineage"]) for f in whole) > 50 and any(f["steps"][0]["method"] != "GET" for f in whole)
+    for seed in range(6):
+        cuts = sorted(random.Random(seed).sample(range(1, len(calls)), 8))
+        total = FlowCollector(60)
+        for a, b in zip([0, *cuts], [*cuts, len(calls)]):
+            part = fill(FlowCollector(60), range(a, b))
+            part.settle()
+            assert all(type(s) is Unread for seg in [*part.heads.values(), *part.tails.values()] for s in seg.steps)
+            total.merge(pickle.loads(pickle.dumps(part)))  # as a worker's result crosses
+        assert list(total.flows()) == whole

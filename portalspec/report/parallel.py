@@ -75,6 +75,7 @@ def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float | None) -> Fact
     b = FactsBuilder(_index[key], [], flow_gap=flow_gap)
     b.add_range(chunk.capture, Path(chunk.shard), chunk.start, chunk.end, chunk.first_line)
     facts = b.facts
+    facts.flows.settle()  # flows compacted here, in parallel; only places cross
     facts.index = None  # type: ignore[assignment]
     for st in facts.ops.values():
         st.op = None  # type: ignore[assignment]

@@ -5,7 +5,9 @@ Memory does not grow with the number of calls: a page keeps only its current seg
 ``MAX_READS_BEFORE_WRITE`` reads before its first write, ``MAX_STEPS`` steps in all), and a
 step keeps its bodies as text (bounded) until its flow is closed; only then are values read
 out for roles and lineage (``lineage.py``). Collectors of consecutive byte ranges merge in
-order (``merge``), so a parallel report finds the same flows as a serial one.
+order (``merge``), so a parallel report finds the same flows as a serial one. A range's own process
+compacts the segments a neighbouring range may continue (``settle``), as if none did; only where
+one does is the joined segment read again, in the process that merges.
 
 Most calls are reads that no write follows on their page. A read before its segment's first write
 is kept as where its line is (``Unread``) and read again from the capture only if a write comes
@@ -52,6 +54,13 @@ class Step:
     answer_headers: list[tuple[str, str]]  # a step holding those would keep the whole entry alive)
     req_text: str | None
     resp_text: str | None
+    span: tuple[Path, int, int] | None = None  # where its line is in the capture, where known
+
+    def unread(self) -> "Step | Unread":
+        """The step as where its line is (``Unread``), where that is known."""
+        if self.span is None:
+            return self
+        return Unread(self.t, self.method, self.template, self.operation_id, self.spec, self.params, *self.span)
 
 
 class Unread(NamedTuple):
@@ -74,7 +83,7 @@ class Unread(NamedTuple):
             return None
         parts = urlsplit(str((entry.get("request") or {}).get("url") or ""))
         return step_of(entry, self.method, self.template, self.operation_id, self.spec, self.params,
-                       parts.netloc, parts.path, parts.query, self.t, sends)
+                       parts.netloc, parts.path, parts.query, self.t, sends, (self.shard, self.offset, self.length))
 
 
 @dataclass
@@ -88,6 +97,7 @@ class Segment:
     writes: int = 0
     dropped: int = 0
     head: bool = False
+    done: dict[str, Any] | None = None  # its flow, compacted while its steps are these (``settle``)
 
     @property
     def first_t(self) -> float:
@@ -98,6 +108,7 @@ class Segment:
         return self.steps[-1].t
 
     def append(self, step: Step | Unread) -> None:
+        self.done = None
         write = step.method in WRITE_METHODS
         if not write and not self.writes and len(self.steps) >= (MAX_STEPS if self.head else MAX_READS_BEFORE_WRITE):
             self.steps.pop(0)  # reads long before any write: the oldest go
@@ -118,18 +129,20 @@ class Segment:
         return self.steps[max(0, first - MAX_READS_BEFORE_WRITE):]
 
     def flow(self) -> dict[str, Any]:
-        """The segment as a closed flow (``lineage.compact``); its unread reads read now, asked what
-        they sent if a write came before them (a range before may have ended with one)."""
+        """The segment as a closed flow (``lineage.compact``); its unread steps read now, asked what they
+        sent if they are writes or a write came before them (a range before may have ended with one)."""
+        if self.done is not None:
+            return self.done
         steps: list[Step] = []
         lost, written = 0, False
         for s in self.trimmed():
+            written = written or s.method in WRITE_METHODS
             if type(s) is Unread:
                 read = s.read(sends=written)
                 if read is None:
                     lost += 1
                     continue
                 s = read
-            written = written or s.method in WRITE_METHODS
             steps.append(s)  # type: ignore[arg-type]
         return compact(self.page, self.first_t, steps, self.writes, self.dropped + lost)
 
@@ -159,7 +172,8 @@ def _text(body: Any) -> str | None:
 
 
 def step_of(entry: dict[str, Any], method: str, template: str | None, operation_id: str | None, spec: str | None,
-            params: dict[str, str], host: str, path: str, query: str, t: float, sends: bool = True) -> Step:
+            params: dict[str, str], host: str, path: str, query: str, t: float, sends: bool = True,
+            span: tuple[Path, int, int] | None = None) -> Step:
     """A call as a step; ``sends``: whether lineage may ask what it sent (else its request's
     headers and body are not read: a read before a page's first write sends nothing lineage follows)."""
     req, resp = entry.get("request") or {}, entry.get("response") or {}
@@ -170,7 +184,7 @@ def step_of(entry: dict[str, Any], method: str, template: str | None, operation_
         operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
         sent_headers(req.get("headers")) if sends else _NONE,
         _NONE if synthetic else answer_headers(resp.get("headers")),
-        _text(req.get("postData")) if sends else None, _text(resp.get("content")))
+        _text(req.get("postData")) if sends else None, _text(resp.get("content")), span)
 
 
 _NONE: list[tuple[str, str]] = []  # shared, never changed
@@ -280,7 +294,17 @@ class FlowCollector:
         if span is not None and not seg.writes and match.method not in WRITE_METHODS:
             seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
         else:
-            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t))
+            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t, True, span))
+
+    def settle(self) -> None:
+        """Ready to cross to the process that merges ranges (``merge``): each segment that a range beside may
+        continue (heads and open tails) is compacted now, as if none did, which is so unless a neighbour
+        continues it (then the joined segment is compacted there), and its steps are kept as where their
+        lines are. The range's own process does the compacting, and only places cross."""
+        for seg in {id(s): s for s in [*self.heads.values(), *self.tails.values()]}.values():
+            done = seg.flow() if seg.writes else None
+            seg.steps = [s.unread() if type(s) is Step else s for s in seg.steps]
+            seg.done = done
 
     def _close(self, page: str, seg: Segment) -> None:
         del self.tails[page]
