@@ -12,9 +12,10 @@ from portalspec.writeflows.lineage import answer_headers, finish, linkable, sent
 
 def _step(t: float, method: str, path: str, status: int = 200, resp: Any = None, req: Any = None,
           params: dict[str, str] | None = None, headers: list[tuple[str, str]] | None = None,
-          resp_headers: list[tuple[str, str]] | None = None) -> Step:
+          resp_headers: list[tuple[str, str]] | None = None, template: str | None = None) -> Step:
     return Step(t=t, started=f"t{t:08.1f}", method=method, url=f"https://p.example{path}", host="p.example", path=path,
-                query=path.split("?", 1)[1] if "?" in path else "", template=None, operation_id=None, spec=None,
+                query=path.split("?", 1)[1] if "?" in path else "", template=template,
+                operation_id=template and f"op{t:g}", spec=template and "s",
                 status=status, blocked=False, synthetic=None, params=params or {},
                 sent_headers=sent_headers([{"name": k, "value": v} for k, v in headers or []]),
                 answer_headers=answer_headers([{"name": k, "value": v} for k, v in resp_headers or []]), req_text=json.dumps(req) if req is not None else None,
@@ -100,6 +101,23 @@ def test_roles_and_lineage() -> None:
     assert not any(lk["to"]["pointer"] in ("/enabled", "/note") for lk in flow["lineage"])
     assert linkable(True) is None and linkable("abc") is None and linkable("true") is None and linkable(999) is None
     assert linkable("<redacted:token:0a1b2c3d>") == "<redacted:token:0a1b2c3d>" and linkable(123456) == "123456"
+
+
+def test_a_documented_call_sends_path_values_in_its_parameters_only() -> None:
+    """A literal segment of a documented call's template is the API's, not a value the page chose: it is not
+    linked, even where an earlier answer holds the same word; an undocumented call's segments all may be."""
+    from portalspec.writeflows.lineage import _value_segments
+
+    c = FlowCollector(60)
+    c.add("/p", _step(0, "POST", "/api/assignments", 201, resp={"kind": "assignments", "id": "assign-0042"}))
+    c.add("/p", _step(1, "PATCH", "/api/assignments/assign-0042/", req={"n": 1}, template="/assignments/{assignmentId}",
+                      params={"assignmentId": "assign-0042"}))
+    c.add("/p", _step(2, "GET", "/api/assignments/assign-0042/status"))
+    links = {(lk["from"]["pointer"], lk["to"]["step"], lk["to"]["pointer"]) for lk in _flow(c)["lineage"] if lk["to"]["location"] == "path"}
+    assert links == {("/id", 2, "assignmentId"), ("/kind", 3, "segment 2"), ("/id", 3, "segment 3")}
+    assert _value_segments("/api/a/x1/b", "/a/{id}/b") == [(3, "x1")]
+    assert _value_segments("/api/a/b", "/a/b") == []
+    assert _value_segments("/api/z/x1/b", "/a/{id}/b") == [(1, "api"), (2, "z"), (3, "x1"), (4, "b")]  # not lined up: all
 
 
 def test_redacted_values_link_through_their_placeholders(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -5,9 +5,9 @@ Roles: ``write`` (POST/PUT/PATCH/DELETE), ``export`` (a write that starts an exp
 when it asks for a status or is repeated), ``read`` otherwise.
 
 Lineage: for each write and each call after the first write, every value it sends (body JSON
-pointer, path parameter, query parameter, header) that an earlier step's answer gave (body JSON
-pointer or header) is linked to the step and place where that value was first seen. Values
-shorter than 4 characters, booleans, numbers under 1000 and common words are not linked;
+pointer, path parameter (any path segment of an undocumented call), query parameter, header)
+that an earlier step's answer gave (body JSON pointer or header) is linked to the step and place
+where that value was first seen. Values shorter than 4 characters, booleans, numbers under 1000 and common words are not linked;
 redacted values link through their placeholders (one secret, one placeholder in a session).
 
 A flow is read once, when it closes (``compact``), and then only its rows are kept. A value sent
@@ -268,6 +268,22 @@ def _segment_sends(seg: str) -> tuple[str, ...]:
     return tuple(s for s in map(linkable, _segment_values(seg)) if s is not None)
 
 
+def _value_segments(path: str, template: str | None) -> list[tuple[int, str]]:
+    """``(position, segment)`` of the path's segments that may send a value: for a documented call, those
+    where its template has a parameter (a literal segment is the API's, not a value the page chose); for
+    an undocumented one, or a path its template does not line up with from the end, every segment."""
+    if template is not None and "{" not in template:
+        return []
+    segs = path.split("/")
+    if template is not None:
+        tsegs = template.split("/")[1:] if template.startswith("/") else template.split("/")
+        n = len(segs) - (segs[-1] == "" and tsegs[-1] != "")  # a trailing slash the template does not write
+        at = n - len(tsegs)
+        if at >= 0 and all("{" in t or t == segs[at + j] for j, t in enumerate(tsegs)):
+            return [(at + j, segs[at + j]) for j, t in enumerate(tsegs) if "{" in t and segs[at + j]]
+    return [(i, seg) for i, seg in enumerate(segs) if seg]
+
+
 def _query(query: str) -> list[tuple[str, str]]:
     if "%" in query or "+" in query:
         return parse_qsl(query, keep_blank_values=True)
@@ -280,10 +296,9 @@ def sends(step: Step, answers: _Answers | None = None) -> list[tuple[str, str, s
     out: list[tuple[str, str, str]] = []
     keep: Callable[[Any], str | None] = linkable if answers is None else answers.keep
     segment = _segment_sends if answers is None else answers.segment
-    for i, seg in enumerate(step.path.split("/")):
-        if seg:
-            for s in segment(seg):
-                out.append(("path", f"#{i}", s))
+    for i, seg in _value_segments(step.path, step.template):
+        for s in segment(seg):
+            out.append(("path", f"#{i}", s))
     if step.query:
         for name, value in _query(step.query):
             s = keep(value)
