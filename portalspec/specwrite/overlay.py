@@ -94,6 +94,9 @@ def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
                 if s["role"] in ("read", "poll") and s["template"]:
                     before.setdefault(f"{s['method']} {s['template']}")
                 continue
+            key = (s["method"], s["template"])
+            if len(out.get(key, ())) >= 3:
+                continue
             reads = list(before)[-3:]
             links = into.get(s["index"], [])[:3]
             sentence = f"Seen after {', '.join(reads)}" if reads else "Seen as the first call of its page"
@@ -105,7 +108,6 @@ def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
                                  f"{lk['from']['pointer']}")
                 sentence += "; sends " + ", ".join(parts)
             sentence += "."
-            key = (s["method"], s["template"])
             if sentence not in out.setdefault(key, []) and len(out[key]) < 3:
                 out[key].append(sentence)
     return out
