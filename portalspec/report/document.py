@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
-from ..writeflows.lineage import finish, template_regex
+from ..writeflows.lineage import template_regex
 from ..coderoutes.match import code_routes
 from .build import Facts
 from .groups import attention, by_spec, timeline
@@ -179,4 +179,4 @@ def _flows(facts: Facts, templates: list[Any]) -> Any:
         path = unquote(path)
         return next((tpl for tpl in by_hm.get((host, method), ()) if template_regex(tpl)[0].fullmatch(path)), None)
 
-    return facts.flows.flows(lambda f, n: finish(f, n, template_of))
+    return facts.flows.flows(template_of)

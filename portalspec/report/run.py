@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from .. import gcpolicy, jsoncodec
 from ..errors import PortalspecError
 from ..fixtures.store import remove_stale_temps, write_atomic
-from ..writeflows.collect import DEFAULT_GAP_S
+from ..writeflows.collect import DEFAULT_GAP_S, FlowList
 from .build import build_facts
 from .document import to_report
 
@@ -32,8 +32,8 @@ def report_json(report: dict[str, Any]) -> Iterator[bytes]:
     head, _, tail = jsoncodec.dumps_pretty({**report, "flows": [_FLOWS_MARK]}).partition(
         jsoncodec.dumps(_FLOWS_MARK))
     yield head.rstrip()
-    for i, f in enumerate(flows):
-        yield (b"\n    " if i == 0 else b",\n    ") + jsoncodec.dumps(f)
+    for i, line in enumerate(flows.json_lines() if isinstance(flows, FlowList) else map(jsoncodec.dumps, flows)):
+        yield (b"\n    " if i == 0 else b",\n    ") + line
     yield b"\n  " + tail.lstrip() + b"\n"
 
 

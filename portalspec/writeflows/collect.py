@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 from .. import jsoncodec
@@ -194,36 +194,47 @@ SPILL_AT = 32  # closed flows held in memory before they go to the spill file
 
 
 class Spill:
-    """Closed flows on disk (one JSON line each), so that memory does not grow with their number."""
+    """Closed flows on disk (one JSON line each, without their start time ``t``, which the offsets
+    keep), so that memory does not grow with their number."""
 
     def __init__(self) -> None:
         import tempfile
 
         self.file = tempfile.TemporaryFile()
         self.offsets: list[tuple[float, str, int]] = []  # (start time, page, byte offset)
+        self.named: set[int] = set()  # offsets of flows with steps ``finish`` names
 
     def add(self, flows: list[dict[str, Any]]) -> None:
         self.file.seek(0, 2)
         for f in flows:
-            self.offsets.append((f["t"], f["page"], self.file.tell()))
-            self.file.write(jsoncodec.dumps(f) + b"\n")
+            at = self.file.tell()
+            self.offsets.append((f["t"], f["page"], at))
+            if "_name" in f:
+                self.named.add(at)
+            self.file.write(jsoncodec.dumps({k: v for k, v in f.items() if k != "t"}) + b"\n")
+
+    def line(self, offset: int) -> bytes:
+        self.file.seek(offset)
+        return self.file.readline()
 
     def read(self, offset: int) -> dict[str, Any]:
-        self.file.seek(offset)
-        return jsoncodec.loads(self.file.readline())
+        return jsoncodec.loads(self.line(offset))  # type: ignore[no-any-return]
+
+
+TemplateOf = Callable[[str, str, str], "str | None"]  # (host, method, path) -> an undocumented call's template
 
 
 class FlowList:
     """The flows, in time order, read one at a time: ``len``, iteration (again and again), an index
-    or a slice; each is named by ``finish`` as it is read. Equal to a list of the same flows."""
+    or a slice; each is named as it is read (``lineage.finish`` with ``template_of``). Equal to a
+    list of the same flows."""
 
-    def __init__(self, memory: list[dict[str, Any]], spill: Spill | None,
-                 finish: Callable[[dict[str, Any], int], dict[str, Any]]) -> None:
+    def __init__(self, memory: list[dict[str, Any]], spill: Spill | None, template_of: TemplateOf) -> None:
         order = [(f["t"], f["page"], 0, i) for i, f in enumerate(memory)]
         if spill is not None:
             order += [(t, page, 1, off) for t, page, off in spill.offsets]
         order.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
-        self._order, self._memory, self._spill, self._finish = order, memory, spill, finish
+        self._order, self._memory, self._spill, self._template_of = order, memory, spill, template_of
 
     def __len__(self) -> int:
         return len(self._order)
@@ -231,7 +242,18 @@ class FlowList:
     def _get(self, n: int) -> dict[str, Any]:
         _, _, where, key = self._order[n]
         raw = self._memory[key] if where == 0 else self._spill.read(key)  # type: ignore[union-attr]
-        return self._finish(raw, n + 1)
+        return finish_flow(raw, n + 1, self._template_of)
+
+    def json_lines(self) -> Iterator[bytes]:
+        """Each flow as ``jsoncodec.dumps`` writes it once named, in order. A spilled flow with nothing to
+        name is its spilled line with its ``id`` put first (``lineage.finish`` gives the same keys in the
+        same order), so it is not parsed and written again."""
+        for n, (_, _, where, key) in enumerate(self._order):
+            if where == 1 and key not in self._spill.named:  # type: ignore[union-attr]
+                line = self._spill.line(key)  # type: ignore[union-attr]
+                yield b'{"id":"flow-%d",' % (n + 1) + line[1:].rstrip(b"\n")
+            else:
+                yield jsoncodec.dumps(self._get(n))
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):
@@ -351,13 +373,13 @@ class FlowCollector:
         elif seg.writes:
             self._closed(seg.flow())
 
-    def flows(self, finish: Callable[[dict[str, Any], int], dict[str, Any]] | None = None) -> FlowList:
+    def flows(self, template_of: TemplateOf | None = None) -> FlowList:
         """Every flow, heads and open tails included, in time order, read one at a time and named by
-        ``finish`` (by default ``lineage.finish`` with no undocumented templates)."""
+        ``lineage.finish`` with ``template_of`` (by default, no undocumented templates)."""
         out = list(self.closed)
         seen: set[int] = set()
         for seg in list(self.heads.values()) + list(self.tails.values()):
             if seg.writes and id(seg) not in seen:
                 out.append(seg.flow())
                 seen.add(id(seg))
-        return FlowList(out, self._spill, finish or (lambda f, n: finish_flow(f, n, lambda host, method, path: None)))
+        return FlowList(out, self._spill, template_of or (lambda host, method, path: None))
