@@ -181,26 +181,27 @@ def bench_scale(sizes: list[int], ops: list[Any], specs: Path) -> list[dict[str,
             row[f"report_j{jobs}_calls_per_s"] = round(n / wall)
             row[f"report_j{jobs}_peak_mb"] = round(rss, 1)
         row.update(_flows_cost(cap, n, specs, row["report_j1_s"]))
+        row["j2"] = _flows_cost(cap, n, specs, row["report_j2_s"], jobs=2)  # as `report` runs at this size by default
         rows.append(row)
         log(json.dumps(row))
     return rows
 
 
-def _flows_cost(cap: Path, n: int, specs: Path, flows_best: float = float("inf")) -> dict[str, Any]:
-    """What write flows and lineage cost: the same report without them, one job, in five pairs run
-    one after the other (this machine's speed comes and goes by 10-20% from one minute to the next)."""
+def _flows_cost(cap: Path, n: int, specs: Path, flows_best: float = float("inf"), jobs: int = 1) -> dict[str, Any]:
+    """What write flows and lineage cost: the same report without them, ``jobs`` processes, in five pairs
+    run one after the other (this machine's speed comes and goes by 10-20% from one minute to the next)."""
     pairs: list[tuple[float, float]] = []
     for _ in range(5):
         pair: dict[str, float] = {}
         for label, extra in (("none", ["--no-flows"]), ("flows", [])):
             wall, _rss, r = child([PY, "-m", "portalspec.cli", "report", str(cap), "--specs", str(specs), "--out",
-                                   str(OUT / f"report-{cap.name}-{label}"), "--format", "json,md,html", "--jobs", "1", *extra])
+                                   str(OUT / f"report-{cap.name}-{label}"), "--format", "json,md,html", "--jobs", str(jobs), *extra])
             assert r.returncode == 0, r.stderr
             pair[label] = wall
         pairs.append((pair["none"], pair["flows"]))
     none, flows = min(p[0] for p in pairs), min(min(p[1] for p in pairs), flows_best)
     doc = json.loads((OUT / f"report-{cap.name}-flows" / "report.json").read_text())
-    return {"report_no_flows_j1_s": round(none, 2), "report_flows_j1_s": round(flows, 2),
+    return {f"report_no_flows_j{jobs}_s": round(none, 2), f"report_flows_j{jobs}_s": round(flows, 2),
             "flows_overhead": round(flows / none - 1, 3),  # best against best
             "flows_overhead_pairs": [round(f / n_ - 1, 3) for n_, f in pairs],
             "flows": doc["summary"]["flows"],
@@ -751,14 +752,16 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{r['report_j1_peak_mb']} / {r['report_j2_peak_mb']} |")
         rm = results.get("scale_read_mostly")
         for r in [*rows, *([rm] if rm else [])]:
-            if "flows_overhead" in r:
-                pairs = r.get("flows_overhead_pairs", [])
+            for jobs, c in ((1, r), (2, r.get("j2"))):
+                if not c or "flows_overhead" not in c:
+                    continue
+                pairs = c.get("flows_overhead_pairs", [])
                 what = f"{r['writes'] * 100:.0f}% writes: " if "writes" in r else ""
-                share = f", {r['calls_in_flows'] * 100:.0f}% of calls in them" if "calls_in_flows" in r else ""
+                share = f", {c['calls_in_flows'] * 100:.0f}% of calls in them" if "calls_in_flows" in c else ""
                 cost = (f"median of {len(pairs)} pairs {statistics.median(pairs) * 100:.1f}% (pairs {', '.join(f'{x * 100:.0f}%' for x in pairs)}; "
-                        f"best against best {r['flows_overhead'] * 100:.1f}%)") if pairs else f"{r['flows_overhead'] * 100:.1f}%"
-                lines.append(f"| {r['calls']:,} | {what}write flows: {r['flows']:,}{share} | report without flows "
-                             f"{r['report_no_flows_j1_s']} s (1 job) | | flows and lineage add {cost} | | |")
+                        f"best against best {c['flows_overhead'] * 100:.1f}%)") if pairs else f"{c['flows_overhead'] * 100:.1f}%"
+                lines.append(f"| {r['calls']:,} | {what}write flows: {c['flows']:,}{share} | report without flows "
+                             f"{c[f'report_no_flows_j{jobs}_s']} s ({jobs} job{'s' if jobs > 1 else ''}) | | flows and lineage add {cost} | | |")
     u = results.get("update_spec")
     if u:
         lines += ["", f"update-spec --in-place over all {u['specs']} nodoc specs, {u['new_endpoints']} new endpoints, "
