@@ -351,7 +351,9 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
 
     calls = [entry(0, "GET", "/api/items/x", answer=[("ETag", 'W/"abcd1234"')]), entry(1, "POST", "/api/items"),
              entry(2, "GET", "/api/items/y", sent=[("If-Match", 'W/"abcd1234"')]),
-             entry(200, "GET", "/api/other/1"), entry(201, "GET", "/api/other/2")]  # after a gap: reads only
+             entry(200, "GET", "/api/other/1"), entry(201, "GET", "/api/other/2"),  # after a gap: reads only
+             entry(202, "GET", "/api/q/1"), entry(400, "GET", "/api/q/2")]  # another page: reads, a gap, reads
+    pages = ["/p"] * 5 + ["/q"] * 2
     shard = tmp_path / "entries-0001.jsonl"
     shard.write_text("".join(json.dumps(e) + "\n" for e in calls))
     spans = [(offset, length) for _, offset, length, _ in store.iter_shard_spans(shard)]
@@ -365,19 +367,22 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
             e = calls[i]
             m = SimpleNamespace(method=e["request"]["method"], op=None, params={})
             t = float(int(e["startedDateTime"][14:16]) * 60 + int(e["startedDateTime"][17:19]))
-            c.add_call("/p", t, e, m, "p.example", e["request"]["url"].split(".example")[1], "", (shard, *spans[i]))
+            c.add_call(pages[i], t, e, m, "p.example", e["request"]["url"].split(".example")[1], "", (shard, *spans[i]))
         return c
 
     def links(c: FlowCollector) -> list[Any]:
         return [(lk["from"], lk["to"]) for f in c.flows() for lk in f["lineage"]]
 
-    whole = fill(FlowCollector(60), range(5))
-    assert [type(s) for s in whole.tails["/p"].steps] == [Unread, Unread]  # the reads after the gap: never read
+    whole = fill(FlowCollector(60), range(7))
+    # after a gap, a page whose segment before had a write keeps its reads as steps (a write is likely to
+    # come, and reading them again would cost more); a page that only read keeps their places
+    assert [type(s) for s in whole.tails["/p"].steps] == [Step, Step]
+    assert [type(s) for s in whole.tails["/q"].steps] == [Unread]
     assert links(whole) == [({"step": 1, "location": "header", "pointer": "etag"},
                              {"step": 3, "location": "header", "pointer": "If-Match"})]
     assert reads == [spans[0][0]]  # the one read a flow holds was read again, once
     merged = fill(FlowCollector(60), range(2))
-    merged.merge(fill(FlowCollector(60), range(2, 5)))  # the If-Match read is the later range's first call
+    merged.merge(fill(FlowCollector(60), range(2, 7)))  # the If-Match read is the later range's first call
     assert links(merged) == links(whole)
     shard.write_text("")  # a capture replaced since: its line is lost, and the flow says so
     lost = fill(FlowCollector(60), range(2))
@@ -385,7 +390,7 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
     assert flow["steps_dropped"] == 1 and [s["method"] for s in flow["steps"]] == ["POST"]
 
 
-def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A worker compacts its heads and open tails itself (``settle``) and only their places cross to the
     process that merges; a segment a neighbouring range continues is read again there, writes included,
     so the flows and their lineage are those of one pass over all calls, wherever the ranges are cut."""
@@ -416,16 +421,27 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
     shard.write_text("".join(json.dumps(e) + "\n" for _, _, e in calls))
     spans = [(offset, length) for _, offset, length, _ in store.iter_shard_spans(shard)]
 
-    def fill(c: FlowCollector, which: range) -> FlowCollector:
+    def fill(c: FlowCollector, which: range, places: bool = True) -> FlowCollector:
         for i in which:
             page, t, e = calls[i]
             path = e["request"]["url"].split(".example")[1]
             c.add_call(page, t, e, SimpleNamespace(method=e["request"]["method"], op=None, params={}),
-                       "p.example", path, "", (shard, *spans[i]))
+                       "p.example", path, "", (shard, *spans[i]) if places else None)
         return c
 
+    from portalspec.writeflows import collect
+
+    kept: list[str] = []  # how each call was kept: a place, a step with its answer only, a whole step
+    append = collect.Segment.append
+    monkeypatch.setattr(collect.Segment, "append", lambda seg, st: (kept.append(
+        "place" if type(st) is Unread else "answers" if st.req_text is None and not st.sent_headers else "whole"),
+        append(seg, st))[1])
     whole = list(fill(FlowCollector(60), range(len(calls))).flows())
+    monkeypatch.undo()
+    assert kept.count("place") >= 5 and kept.count("answers") >= 20, (kept.count("place"), kept.count("answers"))
     assert sum(len(f["lineage"]) for f in whole) > 50 and any(f["steps"][0]["method"] != "GET" for f in whole)
+    # reads kept as places, as steps with their answers only, or (no places known) whole: the same flows
+    assert list(fill(FlowCollector(60), range(len(calls)), places=False).flows()) == whole
     for seed in range(6):
         cuts = sorted(random.Random(seed).sample(range(1, len(calls)), 8))
         total = FlowCollector(60)

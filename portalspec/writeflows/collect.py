@@ -12,6 +12,8 @@ one does is the joined segment read again, in the process that merges.
 Most calls are reads that no write follows on their page. A read before its segment's first write
 is kept as where its line is (``Unread``) and read again from the capture only if a write comes
 and the flow is closed with it, so a read-mostly day costs little more than the report without flows.
+Where the page's segment before had a write, one is likely to come again: its reads are then kept
+as steps (their answers only), which costs less than reading them again.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class Segment:
     writes: int = 0
     dropped: int = 0
     head: bool = False
+    eager: bool = False  # the page's segment before had a write: its reads are kept as steps, not places
     done: dict[str, Any] | None = None  # its flow, compacted while its steps are these (``settle``)
 
     @property
@@ -294,11 +297,13 @@ class FlowCollector:
 
     def _segment(self, page: str, t: float) -> Segment:
         tail = self.tails.get(page)
+        eager = False
         if tail is not None and t - tail.last_t > self.gap:
+            eager = tail.writes > 0
             self._close(page, tail)
             tail = None
         if tail is None:
-            tail = self.tails[page] = Segment(page, head=page not in self.heads)
+            tail = self.tails[page] = Segment(page, head=page not in self.heads, eager=eager)
             if tail.head:
                 self.heads[page] = tail
         return tail
@@ -314,7 +319,11 @@ class FlowCollector:
         op = match.op
         template, op_id, spec = (op.path, op.operation_id, op.spec) if op is not None else (None, None, None)
         if span is not None and not seg.writes and match.method not in WRITE_METHODS:
-            seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
+            if seg.eager:  # a write is likely to come, and then this read would be read again
+                seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t,
+                                   False, span))
+            else:
+                seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
         else:
             seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t, True, span))
 
