@@ -7,8 +7,9 @@ when it asks for a status or is repeated), ``read`` otherwise.
 Lineage: for each write and each call after the first write, every value it sends (body JSON
 pointer, path parameter (any path segment of an undocumented call), query parameter, header)
 that an earlier step's answer gave (body JSON pointer or header) is linked to the step and place
-where that value was first seen. Values shorter than 4 characters, booleans, numbers under 1000 and common words are not linked;
-redacted values link through their placeholders (one secret, one placeholder in a session).
+where that value was first seen. Values shorter than 4 characters, booleans, numbers under 1000
+and common words are not linked; redacted values link through their placeholders (one secret,
+one placeholder in a session).
 
 A flow is read once, when it closes (``compact``), and then only its rows are kept. A value sent
 is first looked for in all the flow's answers as one text (their tokens, for a large flow), and an
