@@ -85,7 +85,7 @@ class Unread(NamedTuple):
             return None
         parts = urlsplit(str((entry.get("request") or {}).get("url") or ""))
         return step_of(entry, self.method, self.template, self.operation_id, self.spec, self.params,
-                       parts.netloc, parts.path, parts.query, self.t, sends, (self.shard, self.offset, self.length))
+                       parts.netloc, parts.path, parts.query, self.t, sends)
 
 
 @dataclass

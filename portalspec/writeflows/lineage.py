@@ -272,16 +272,16 @@ def _segment_sends(seg: str) -> tuple[str, ...]:
 def _value_segments(path: str, template: str | None) -> list[tuple[int, str]]:
     """``(position, segment)`` of the path's segments that may send a value: for a documented call, those
     where its template has a parameter (a literal segment is the API's, not a value the page chose); for
-    an undocumented one, or a path its template does not line up with from the end, every segment."""
+    an undocumented one, or a path its template does not line up with (``template_regex``), every segment."""
     if template is not None and "{" not in template:
         return []
     segs = path.split("/")
     if template is not None:
-        tsegs = template.split("/")[1:] if template.startswith("/") else template.split("/")
-        n = len(segs) - (segs[-1] == "" and tsegs[-1] != "")  # a trailing slash the template does not write
-        at = n - len(tsegs)
-        if at >= 0 and all("{" in t or t == segs[at + j] for j, t in enumerate(tsegs)):
-            return [(at + j, segs[at + j]) for j, t in enumerate(tsegs) if "{" in t and segs[at + j]]
+        rx, names = template_regex(template)
+        m = rx.search(path)
+        if m is not None:
+            at = sorted({path.count("/", 0, m.start(f"p{i}")) for i in range(len(names))})
+            return [(i, segs[i]) for i in at]
     return [(i, seg) for i, seg in enumerate(segs) if seg]
 
 
