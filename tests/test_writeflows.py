@@ -232,9 +232,10 @@ def _reference_links(steps: list[Step]) -> list[list[Any]]:
 
 
 def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The cheap first tests (all answers as one text, or their tokens for large flows; answers with
-    escapes by their values; floats written otherwise; a query read without decoding when it needs
-    none) never lose a link that reading every answer in full finds, and add none."""
+    """The cheap first tests (all answers as one text, or their tokens for large flows where many values
+    are sent, or first the one and then the other; answers with escapes by their values; floats
+    written otherwise; a query read without decoding when it needs none) never lose a link that
+    reading every answer in full finds, and add none."""
     from urllib.parse import quote
 
     from portalspec.writeflows import lineage
@@ -281,8 +282,10 @@ def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> N
         for s in steps:  # an answer read for some values only gives what reading it in full gives of them
             assert lineage.gives(s, wanted) == [g for g in lineage.gives(s) if g[2] in wanted], seed
         assert lineage._links(steps, writes) == expected, seed
-        monkeypatch.setattr(lineage, "HAY_SCANNED", 0)  # every flow as a large one: answers by their tokens
-        assert lineage._links(steps, writes) == expected, seed
+        monkeypatch.setattr(lineage, "HAY_SCANNED", 0)  # every flow as a large one: the first values searched
+        for searches in (0, 3):  # in the text of all answers, the others by the answers' tokens
+            monkeypatch.setattr(lineage, "SEARCHES", searches)
+            assert lineage._links(steps, writes) == expected, (seed, searches)
         monkeypatch.undo()
     assert found > 100  # the flows are linked, not empty
 
@@ -451,3 +454,49 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
             assert all(type(s) is Unread for seg in [*part.heads.values(), *part.tails.values()] for s in seg.steps)
             total.merge(pickle.loads(pickle.dumps(part)))  # as a worker's result crosses
         assert list(total.flows()) == whole
+
+
+def test_lineage_reads_large_bodies_from_the_capture(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A portal's list reads are often longer than a step holds in memory: such a call is kept as where
+    its line is and read again, whole, when its flow closes, so a role picked far down a long list is
+    still linked, as is a value a long request body sends; a flow's budget of bodies read again bounds it."""
+    from types import SimpleNamespace
+
+    from portalspec.fixtures import store
+    from portalspec.writeflows import collect
+
+    roles = {"value": [{"id": f"role-{i:04d}-{i * 7919 % 10007:05d}", "displayName": f"Role {i}",
+                        "description": "Can manage " + "things " * 8} for i in range(1000)]}
+    picked = roles["value"][900]["id"]
+    rules = [{"name": f"rule {i}", "weight": i} for i in range(2000)]
+    calls = [("GET", "/api/roles", None, roles),
+             ("POST", "/api/assignments", {"roleId": picked, "reason": "on call"}, {"id": "asg-7f3e2a19c4"}),
+             ("PATCH", "/api/assignments/asg-7f3e2a19c4", {"justification": "ticket 4411"}, {"status": "done"}),
+             ("PUT", "/api/policies/pol-1", {"rules": rules, "assignment": "asg-7f3e2a19c4"}, {"ok": True})]
+    shard = tmp_path / "entries-0001.jsonl"
+    with open(shard, "w") as f:
+        for n, (method, path, sent, answer) in enumerate(calls):
+            req: dict[str, Any] = {"method": method, "url": f"https://p.example{path}", "headers": []}
+            if sent is not None:
+                req["postData"] = {"mimeType": "application/json", "text": json.dumps(sent)}
+            f.write(json.dumps({"startedDateTime": f"t{n}", "request": req, "response": {
+                "status": 200, "headers": [], "content": {"text": json.dumps(answer)}}}) + "\n")
+    assert len(json.dumps(roles)) > 4 * collect.BODY_KEPT and len(json.dumps(rules)) > 2 * collect.BODY_KEPT
+
+    def links() -> list[tuple[Any, ...]]:
+        c = FlowCollector(60)
+        for n, (_, offset, length, e) in enumerate(store.iter_shard_spans(shard)):
+            path = e["request"]["url"].split(".example")[1]
+            c.add_call("/roles", float(n), e, SimpleNamespace(method=e["request"]["method"], op=None, params={}),
+                       "p.example", path, "", (shard, offset, length))
+        [flow] = c.flows()
+        assert [s["method"] for s in flow["steps"]] == ["GET", "POST", "PATCH", "PUT"]
+        return [(lk["from"]["step"], lk["from"]["pointer"], lk["to"]["step"], lk["to"]["location"], lk["to"]["pointer"])
+                for lk in flow["lineage"]]
+
+    found = links()
+    assert (1, "/value/900/id", 2, "body", "/roleId") in found
+    assert (2, "/id", 3, "path", "segment 3") in found and (2, "/id", 4, "body", "/assignment") in found
+    monkeypatch.setattr(collect, "FLOW_BODIES_READ", len(json.dumps(roles)) - 1)  # the list no longer fits
+    found = links()
+    assert not any(lk[0] == 1 for lk in found) and (2, "/id", 3, "path", "segment 3") in found

@@ -3,8 +3,9 @@ cut at idle gaps, that hold at least one write.
 
 Memory does not grow with the number of calls: a page keeps only its current segment (at most
 ``MAX_READS_BEFORE_WRITE`` reads before its first write, ``MAX_STEPS`` steps in all), and a
-step keeps its bodies as text (bounded) until its flow is closed; only then are values read
-out for roles and lineage (``lineage.py``). Collectors of consecutive byte ranges merge in
+step keeps its bodies as text (up to ``BODY_KEPT``; a call with a longer one is kept as where its
+line is, and read again, whole, when its flow closes) until its flow is closed; only then are values
+read out for roles and lineage (``lineage.py``). Collectors of consecutive byte ranges merge in
 order (``merge``), so a parallel report finds the same flows as a serial one. A range's own process
 compacts the segments a neighbouring range may continue (``settle``), as if none did; only where
 one does is the joined segment read again, in the process that merges.
@@ -33,7 +34,8 @@ from .lineage import finish as finish_flow
 DEFAULT_GAP_S = 60.0
 MAX_READS_BEFORE_WRITE = 50
 MAX_STEPS = 300
-BODY_KEPT = 16 * 1024
+BODY_KEPT = 16 * 1024  # a body a step holds in memory; a call with a longer one is kept as its place
+FLOW_BODIES_READ = 16 * 1024 * 1024  # what a flow reads again from the capture when it closes, at most
 @dataclass(slots=True)
 class Step:
     """One call of a page, compact: what a flow shows and what lineage reads."""
@@ -78,14 +80,15 @@ class Unread(NamedTuple):
     offset: int
     length: int
 
-    def read(self, sends: bool) -> Step | None:
-        """The step, from its line read again (None if the line is no longer there)."""
+    def read(self, sends: bool, limit: int = BODY_KEPT) -> Step | None:
+        """The step, from its line read again (None if the line is no longer there), with its bodies up
+        to ``limit`` characters each."""
         entry = read_span(self.shard, self.offset, self.length)
         if entry is None:
             return None
         parts = urlsplit(str((entry.get("request") or {}).get("url") or ""))
         return step_of(entry, self.method, self.template, self.operation_id, self.spec, self.params,
-                       parts.netloc, parts.path, parts.query, self.t, sends)
+                       parts.netloc, parts.path, parts.query, self.t, sends, limit=limit)
 
 
 @dataclass
@@ -137,15 +140,16 @@ class Segment:
         if self.done is not None:
             return self.done
         steps: list[Step] = []
-        lost, written = 0, False
+        lost, written, budget = 0, False, FLOW_BODIES_READ
         for s in self.trimmed():
             written = written or s.method in WRITE_METHODS
             if type(s) is Unread:
-                read = s.read(sends=written)
+                read = s.read(sends=written, limit=budget)
                 if read is None:
                     lost += 1
                     continue
                 s = read
+                budget -= len(s.req_text or "") + len(s.resp_text or "")
             steps.append(s)  # type: ignore[arg-type]
         return compact(self.page, self.first_t, steps, self.writes, self.dropped + lost)
 
@@ -167,18 +171,24 @@ def page_of(entry: dict[str, Any], referer: str | None) -> str:
     return page + (f" [{tab}]" if tab else "")
 
 
-def _text(body: Any) -> str | None:
+def _text(body: Any, limit: int = BODY_KEPT) -> str | None:
     if not isinstance(body, dict) or not isinstance(body.get("text"), str) or body.get("_truncated"):
         return None
     t = body["text"]
-    return t if 0 < len(t) <= BODY_KEPT else None
+    return t if 0 < len(t) <= limit else None
+
+
+def _long(body: Any) -> bool:
+    """Whether a body is longer than a step holds in memory (``BODY_KEPT``)."""
+    return type(body) is dict and type(t := body.get("text")) is str and len(t) > BODY_KEPT
 
 
 def step_of(entry: dict[str, Any], method: str, template: str | None, operation_id: str | None, spec: str | None,
             params: dict[str, str], host: str, path: str, query: str, t: float, sends: bool = True,
-            span: tuple[Path, int, int] | None = None) -> Step:
+            span: tuple[Path, int, int] | None = None, limit: int = BODY_KEPT) -> Step:
     """A call as a step; ``sends``: whether lineage may ask what it sent (else its request's
-    headers and body are not read: a read before a page's first write sends nothing lineage follows)."""
+    headers and body are not read: a read before a page's first write sends nothing lineage follows);
+    its bodies up to ``limit`` characters (a longer one is left out)."""
     req, resp = entry.get("request") or {}, entry.get("response") or {}
     ext = entry.get("_portalspec") or {}
     synthetic = ext.get("synthetic")
@@ -187,7 +197,7 @@ def step_of(entry: dict[str, Any], method: str, template: str | None, operation_
         operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
         sent_headers(req.get("headers")) if sends else _NONE,
         _NONE if synthetic else answer_headers(resp.get("headers")),
-        _text(req.get("postData")) if sends else None, _text(resp.get("content")), span)
+        _text(req.get("postData"), limit) if sends else None, _text(resp.get("content"), limit), span)
 
 
 _NONE: list[tuple[str, str]] = []  # shared, never changed
@@ -318,14 +328,22 @@ class FlowCollector:
         seg = self._segment(page, t)
         op = match.op
         template, op_id, spec = (op.path, op.operation_id, op.spec) if op is not None else (None, None, None)
-        if span is not None and not seg.writes and match.method not in WRITE_METHODS:
-            if seg.eager:  # a write is likely to come, and then this read would be read again
-                seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t,
-                                   False, span))
-            else:
-                seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
+        if span is None:
+            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t))
+            return
+        if not seg.writes and match.method not in WRITE_METHODS:
+            sends = False
+            whole = seg.eager  # a write is likely to come, and then this read would be read again
         else:
-            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t, True, span))
+            sends = whole = True
+        if whole:  # unless a body is longer than a step holds: it is read again, whole, if its flow needs it
+            whole = not _long((entry.get("response") or {}).get("content")) and not (
+                sends and _long((entry.get("request") or {}).get("postData")))
+        if whole:
+            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t, sends,
+                               span))
+        else:
+            seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
 
     def settle(self) -> None:
         """Ready to cross to the process that merges ranges (``merge``): each segment that a range beside may

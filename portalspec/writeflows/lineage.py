@@ -32,7 +32,7 @@ from ..specs.model import WRITE_METHODS
 if TYPE_CHECKING:
     from .collect import Step
 
-MAX_LEAVES = 2000
+MAX_LEAVES = 200_000  # leaves of one body looked at, in document order (a long list answer is read whole)
 MAX_LINKS = 500
 MAX_WANTED = 2000
 COMMON = frozenset("""true false null none undefined enabled disabled active inactive default all any yes no
@@ -196,14 +196,17 @@ def _floaty(v: str) -> bool:
     return v[0] in "-0123456789in" and ("." in v or "e" in v or "n" in v) and _FLOAT.fullmatch(v) is not None
 
 
-HAY_SCANNED = 256 * 1024  # answers of a flow searched as one text up to this size; beyond, by their tokens
+HAY_SCANNED = 256 * 1024  # answers of a flow searched as one text, value by value, up to this size
+SEARCHES = 16  # beyond it, values searched that way before the set of the answers' tokens is made
 _TOKENS = re.compile(r'"([^"]*)"|(-?\d[\d.eE+-]{3,})')
 
 
 class _Answers:
     """What the answers of a flow's steps could give, for a first cheap test of a value sent: one text
-    of them all (answers without escapes as written, with escapes by their values), or, for large
-    flows, the set of their strings and numbers. A value that passes is then looked for exactly."""
+    of them all (answers without escapes as written, with escapes by their values), searched for
+    each value, or, for large flows where many values are sent, the set of their strings and numbers
+    (made once, costing about as much as ``SEARCHES`` searches). A value that passes is then looked
+    for exactly."""
 
     def __init__(self, steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> None:
         self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
@@ -219,15 +222,9 @@ class _Answers:
                     texts.append(text)
             values += [v for _, v in s.answer_headers]
         self.hay = "\x00".join(texts + values)
+        self._texts, self._values = texts, values
+        self.searches = 0 if len(self.hay) > HAY_SCANNED else -1  # -1: no limit
         self.tokens: set[str] | None = None
-        if len(self.hay) > HAY_SCANNED:
-            self.tokens = {v.strip() for v in values}
-            for text in texts:
-                for a, b in _TOKENS.findall(text):
-                    if not b:
-                        self.tokens.add(a.strip())
-                    elif isinstance(n := loads_or_none(b), (int, float)):
-                        self.tokens.add(str(n))
         self.kept: dict[Any, str | None] = {}  # a value sent -> as linked, or None (most values repeat)
         self.segments: dict[str, tuple[str, ...]] = {}
 
@@ -243,11 +240,25 @@ class _Answers:
         except TypeError:  # not hashable: never linked
             return None
         s = linkable(v)
-        if s is not None and not ((s in self.hay if self.tokens is None else s in self.tokens) or _floaty(s)):
+        if s is not None and not (_floaty(s) or self._holds(s)):
             s = None
         if type(v) is str:  # True, 1 and 1.0 are one key: numbers are not remembered
             self.kept[v] = s
         return s
+
+    def _holds(self, s: str) -> bool:
+        if self.tokens is None:
+            if self.searches < SEARCHES:
+                self.searches += self.searches >= 0
+                return s in self.hay
+            self.tokens = {v.strip() for v in self._values}
+            for text in self._texts:
+                for a, b in _TOKENS.findall(text):
+                    if not b:
+                        self.tokens.add(a.strip())
+                    elif isinstance(n := loads_or_none(b), (int, float)):
+                        self.tokens.add(str(n))
+        return s in self.tokens
 
     def segment(self, seg: str) -> tuple[str, ...]:
         """The values a path segment sends that some answer may hold."""
