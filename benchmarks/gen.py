@@ -117,13 +117,26 @@ def _signed(url: str, rng: random.Random) -> str:
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
+def _long_list(rng: random.Random, items: int = 800) -> tuple[str, str]:
+    """A portal's long list answer (about 170 KB for 800 items), and one of its ids, far down."""
+    value = [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "displayName": f"Item {i}",
+              "description": "Lets its holder manage " + "settings " * 6, "enabled": bool(i % 2),
+              "createdDateTime": "2026-11-20T10:00:00Z"} for i in range(items)]
+    return json.dumps({"value": value}, separators=(",", ":")), value[rng.randrange(items // 2, items)]["id"]
+
+
 def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False,
-            writes: float | None = None) -> Iterator[dict[str, Any]]:
+            writes: float | None = None, long_lists: int = 0) -> Iterator[dict[str, Any]]:
     """``distinct``: every call has its own token, cookie and anti-forgery value (rotating tokens,
     several people's sessions), and a third of the calls a signed URL with its own ``sig``.
     ``writes``: the share of calls that are writes (POST/PUT/PATCH/DELETE), the others GETs, each
-    kind taken in turn from the corpus; by default every operation in turn (a third are writes)."""
+    kind taken in turn from the corpus; by default every operation in turn (a third are writes).
+    ``long_lists``: every so many GETs answer a long list (``_long_list``), and the next write on its
+    page with a JSON object body sends one of the list's ids (``pickedId``), as a picker does."""
     rng = random.Random(seed)
+    lists = random.Random(seed + 2)
+    picked: dict[str, str] = {}  # page (its Referer) -> an id its last long list gave
+    gets = 0
     prepared = [Prepared(op) for op in ops]
     if writes is not None:
         by_kind = ([p for p in prepared if p.op.method not in WRITES], [p for p in prepared if p.op.method in WRITES])
@@ -153,26 +166,35 @@ def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False,
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         has_body = p.request is not None and p.op.method in ("POST", "PUT", "PATCH")
+        request_body, response_body = p.request, p.response
+        if long_lists and p.op.method == "GET":
+            gets += 1
+            if gets % long_lists == 0:
+                response_body, picked[origin + page] = _long_list(lists)
+        elif long_lists and has_body and origin + page in picked and (request_body or "").startswith("{"):
+            sent = json.loads(request_body or "{}")
+            if isinstance(sent, dict):
+                request_body = json.dumps({**sent, "pickedId": picked.pop(origin + page)})
         req: dict[str, Any] = {
             "method": p.op.method, "url": url, "httpVersion": "http/2.0",
             "headers": _request_headers(url, origin, p.op.method, session, token, session_id, rng, has_body, page),
             "queryString": [{"name": k, "value": v} for k, v in parse_qsl(parts.query)],
             "cookies": [{"name": "sccauth", "value": session, "path": "/", "domain": parts.hostname, "expires": "1969-12-31T23:59:59.000Z",
                          "httpOnly": True, "secure": True}],
-            "headersSize": -1, "bodySize": len(p.request) if has_body else 0,
+            "headersSize": -1, "bodySize": len(request_body) if has_body and request_body else 0,
         }
         if has_body:
-            req["postData"] = {"mimeType": "application/json", "text": p.request}
+            req["postData"] = {"mimeType": "application/json", "text": request_body}
         wait = round(rng.uniform(20, 400), 3)
         yield {
             "_connectionId": str(1000 + i % 7), "_initiator": _initiator(origin), "_priority": "High", "_resourceType": "fetch",
             "cache": {}, "connection": "443", "pageref": "page_1",
             "request": req,
             "response": {"status": 200, "statusText": "", "httpVersion": "http/2.0",
-                         "headers": _response_headers(i, len(p.response), rng), "cookies": [],
-                         "content": {"size": len(p.response), "mimeType": "application/json", "compression": 0,
-                                     "text": p.response},
-                         "redirectURL": "", "headersSize": -1, "bodySize": -1, "_transferSize": len(p.response) + 412,
+                         "headers": _response_headers(i, len(response_body), rng), "cookies": [],
+                         "content": {"size": len(response_body), "mimeType": "application/json", "compression": 0,
+                                     "text": response_body},
+                         "redirectURL": "", "headersSize": -1, "bodySize": -1, "_transferSize": len(response_body) + 412,
                          "_error": None, "_fetchedViaServiceWorker": False},
             "serverIPAddress": "20.190.151.7",
             "startedDateTime": clock.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -184,11 +206,11 @@ def entries(ops: list[Operation], n: int, seed: int = 1, distinct: bool = False,
 
 
 def write_har(path: Path, ops: list[Operation], n: int, seed: int = 1, distinct: bool = False,
-              writes: float | None = None) -> int:
+              writes: float | None = None, long_lists: int = 0) -> int:
     """Write ``n`` calls as one HAR 1.2 file; returns its size in bytes."""
     with open(path, "w", encoding="utf-8") as f:
         f.write('{"log":{"version":"1.2","creator":{"name":"portalspec-bench","version":"1"},"pages":[],"entries":[\n')
-        for i, e in enumerate(entries(ops, n, seed, distinct, writes)):
+        for i, e in enumerate(entries(ops, n, seed, distinct, writes, long_lists)):
             if i:
                 f.write(",\n")
             f.write(json.dumps(e, separators=(",", ":")))

@@ -224,6 +224,31 @@ def bench_read_mostly(n: int, ops: list[Any], specs: Path, writes: float = 0.05)
     return row
 
 
+def bench_long_lists(n: int, ops: list[Any], specs: Path, every: int = 10) -> dict[str, Any]:
+    """Flows' cost where list reads are long: one GET in ``every`` answers an 800-item list (about 170 KB,
+    more than a step holds in memory), and the next write on its page sends one of its ids, which lineage
+    finds by reading the list again when the flow closes."""
+    har = OUT / f"{n}-v{GEN_VERSION}-lists{every}.har"
+    if not har.exists():
+        log(f"generating {n} calls with long lists...")
+        write_har(har, ops, n, long_lists=every)
+    cap = OUT / f"cap-{n}-lists{every}"
+    shutil.rmtree(cap, ignore_errors=True)
+    _w, _m, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", "2"])
+    assert r.returncode == 0, r.stderr
+    row: dict[str, Any] = {"calls": n, "long_lists": every, "har_mb": round(har.stat().st_size / 1e6, 1),
+                           **_flows_cost(cap, n, specs)}
+    doc = json.loads((OUT / f"report-{cap.name}-flows" / "report.json").read_text())
+    row["picks_sent"] = 0
+    for shard in sorted(cap.glob("entries-*.jsonl")):
+        with open(shard, encoding="utf-8") as f:
+            row["picks_sent"] += sum(1 for line in f if '\\"pickedId\\"' in line)
+    row["picks_linked"] = sum(1 for f in doc["flows"] for lk in f["lineage"]
+                              if lk["to"]["pointer"] == "/pickedId" and re.fullmatch(r"/value/\d+/id", lk["from"]["pointer"]))
+    log(json.dumps(row))
+    return row
+
+
 def bench_code_routes(mb: int = 20) -> dict[str, Any]:
     """Route extraction over generated minified bundles (2 MB each, one core; path-like strings about one
     every 100 bytes, as in real bundles), beside a hand-written
@@ -750,13 +775,15 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{r['import_j1_calls_per_s']:,} / {r['import_j2_calls_per_s']:,} | "
                          f"{r['import_j1_peak_mb']} / {r['import_j2_peak_mb']} | {r['report_j1_s']} / {r['report_j2_s']} | "
                          f"{r['report_j1_peak_mb']} / {r['report_j2_peak_mb']} |")
-        rm = results.get("scale_read_mostly")
-        for r in [*rows, *([rm] if rm else [])]:
+        rm, ll = results.get("scale_read_mostly"), results.get("scale_long_lists")
+        for r in [*rows, *([rm] if rm else []), *([ll] if ll else [])]:
             for jobs, c in ((1, r), (2, r.get("j2"))):
                 if not c or "flows_overhead" not in c:
                     continue
                 pairs = c.get("flows_overhead_pairs", [])
-                what = f"{r['writes'] * 100:.0f}% writes: " if "writes" in r else ""
+                what = (f"{r['writes'] * 100:.0f}% writes: " if "writes" in r else
+                        f"one GET in {r['long_lists']} a 170 KB list, {r['picks_linked']} of {r['picks_sent']} ids picked "
+                        "from one linked: " if "long_lists" in r else "")
                 share = f", {c['calls_in_flows'] * 100:.0f}% of calls in them" if "calls_in_flows" in c else ""
                 cost = (f"median of {len(pairs)} pairs {statistics.median(pairs) * 100:.1f}% (pairs {', '.join(f'{x * 100:.0f}%' for x in pairs)}; "
                         f"best against best {c['flows_overhead'] * 100:.1f}%)") if pairs else f"{c['flows_overhead'] * 100:.1f}%"
@@ -806,6 +833,7 @@ def main() -> None:
         sizes = [10_000] if a.quick else [10_000, 100_000] + ([1_000_000] if a.million else [])
         results["scale"] = bench_scale(sizes, index.operations, specs)
         results["scale_read_mostly"] = bench_read_mostly(sizes[-1], index.operations, specs)
+        results["scale_long_lists"] = bench_long_lists(10_000, index.operations, specs)
     if want("secrets"):
         log("distinct secrets...")
         results["secrets"] = bench_secrets([10_000] if a.quick else [10_000, 100_000], index.operations)
