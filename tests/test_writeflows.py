@@ -500,3 +500,15 @@ def test_lineage_reads_large_bodies_from_the_capture(tmp_path, monkeypatch) -> N
     monkeypatch.setattr(collect, "FLOW_BODIES_READ", len(json.dumps(roles)) - 1)  # the list no longer fits
     found = links()
     assert not any(lk[0] == 1 for lk in found) and (2, "/id", 3, "path", "segment 3") in found
+
+
+def test_an_answer_gives_each_value_at_its_json_pointer() -> None:
+    """Pointers escape ``~`` and ``/`` in keys (RFC 6901) and count list positions, at any depth; a leaf
+    past nested containers gets its own path, not its predecessor's."""
+    from portalspec.writeflows.lineage import _walk, linkable
+
+    doc = {"a/b": [{"~x": "value-1234", "deep": [[{"id": "inner-0001"}]]}, "second-5678"], "tail": "last-9012",
+           "n": 4096, "skip": "ok"}
+    assert _walk(doc, linkable) == [("/a~1b/0/~0x", "value-1234"), ("/a~1b/0/deep/0/0/id", "inner-0001"),
+                                    ("/a~1b/1", "second-5678"), ("/tail", "last-9012"), ("/n", "4096")]
+    assert _walk(["just-a-value"], linkable) == [("/0", "just-a-value")] and _walk("root-value", linkable) == [("", "root-value")]
