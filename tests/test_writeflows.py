@@ -459,7 +459,9 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
 def test_lineage_reads_large_bodies_from_the_capture(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A portal's list reads are often longer than a step holds in memory: such a call is kept as where
     its line is and read again, whole, when its flow closes, so a role picked far down a long list is
-    still linked, as is a value a long request body sends; a flow's budget of bodies read again bounds it."""
+    still linked, as is a value a long request body sends, also across byte ranges; a flow's budget of
+    bodies read again bounds it."""
+    import pickle
     from types import SimpleNamespace
 
     from portalspec.fixtures import store
@@ -483,12 +485,24 @@ def test_lineage_reads_large_bodies_from_the_capture(tmp_path, monkeypatch) -> N
                 "status": 200, "headers": [], "content": {"text": json.dumps(answer)}}}) + "\n")
     assert len(json.dumps(roles)) > 4 * collect.BODY_KEPT and len(json.dumps(rules)) > 2 * collect.BODY_KEPT
 
-    def links() -> list[tuple[Any, ...]]:
-        c = FlowCollector(60)
-        for n, (_, offset, length, e) in enumerate(store.iter_shard_spans(shard)):
+    spans = list(store.iter_shard_spans(shard))
+
+    def fill(c: FlowCollector, which: range) -> FlowCollector:
+        for n in which:
+            _, offset, length, e = spans[n]
             path = e["request"]["url"].split(".example")[1]
             c.add_call("/roles", float(n), e, SimpleNamespace(method=e["request"]["method"], op=None, params={}),
                        "p.example", path, "", (shard, offset, length))
+        return c
+
+    def links(cut: int | None = None) -> list[tuple[Any, ...]]:
+        if cut is None:
+            c = fill(FlowCollector(60), range(len(spans)))
+        else:  # two byte ranges, each settled in its own process and merged, as a parallel report does
+            c, later = fill(FlowCollector(60), range(cut)), fill(FlowCollector(60), range(cut, len(spans)))
+            c.settle()
+            later.settle()
+            c.merge(pickle.loads(pickle.dumps(later)))
         [flow] = c.flows()
         assert [s["method"] for s in flow["steps"]] == ["GET", "POST", "PATCH", "PUT"]
         return [(lk["from"]["step"], lk["from"]["pointer"], lk["to"]["step"], lk["to"]["location"], lk["to"]["pointer"])
@@ -497,6 +511,7 @@ def test_lineage_reads_large_bodies_from_the_capture(tmp_path, monkeypatch) -> N
     found = links()
     assert (1, "/value/900/id", 2, "body", "/roleId") in found
     assert (2, "/id", 3, "path", "segment 3") in found and (2, "/id", 4, "body", "/assignment") in found
+    assert all(links(cut) == found for cut in range(1, len(spans)))
     monkeypatch.setattr(collect, "FLOW_BODIES_READ", len(json.dumps(roles)) - 1)  # the list no longer fits
     found = links()
     assert not any(lk[0] == 1 for lk in found) and (2, "/id", 3, "path", "segment 3") in found
