@@ -208,17 +208,23 @@ def _flows_cost(cap: Path, n: int, specs: Path, flows_best: float = float("inf")
             "calls_in_flows": round(sum(len(f["steps"]) for f in doc["flows"]) / n, 3)}
 
 
-def bench_read_mostly(n: int, ops: list[Any], specs: Path, writes: float = 0.05) -> dict[str, Any]:
-    """Flows' cost on a read-mostly day: one call in twenty a write (the scale rows' HARs take every
-    operation in turn, so a third of their calls are writes and most calls end up in a flow)."""
-    har = OUT / f"{n}-v{GEN_VERSION}-writes{round(writes * 100)}.har"
+def _shape_capture(name: str, n: int, ops: list[Any], what: str, **shape: Any) -> tuple[Path, Path]:
+    """A generated HAR of another shape (``write_har``'s keywords; made once) and its capture, imported afresh."""
+    har = OUT / f"{n}-v{GEN_VERSION}-{name}.har"
     if not har.exists():
-        log(f"generating {n} read-mostly calls...")
-        write_har(har, ops, n, writes=writes)
-    cap = OUT / f"cap-{n}-writes{round(writes * 100)}"
+        log(f"generating {n} calls, {what}...")
+        write_har(har, ops, n, **shape)
+    cap = OUT / f"cap-{n}-{name}"
     shutil.rmtree(cap, ignore_errors=True)
     _w, _m, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", "2"])
     assert r.returncode == 0, r.stderr
+    return har, cap
+
+
+def bench_read_mostly(n: int, ops: list[Any], specs: Path, writes: float = 0.05) -> dict[str, Any]:
+    """Flows' cost on a read-mostly day: one call in twenty a write (the scale rows' HARs take every
+    operation in turn, so a third of their calls are writes and most calls end up in a flow)."""
+    _har, cap = _shape_capture(f"writes{round(writes * 100)}", n, ops, "read-mostly", writes=writes)
     row = {"calls": n, "writes": writes, **_flows_cost(cap, n, specs)}
     log(json.dumps(row))
     return row
@@ -228,14 +234,7 @@ def bench_long_lists(n: int, ops: list[Any], specs: Path, every: int = 10) -> di
     """Flows' cost where list reads are long: one GET in ``every`` answers an 800-item list (about 170 KB,
     more than a step holds in memory), and the next write on its page sends one of its ids, which lineage
     finds by reading the list again when the flow closes."""
-    har = OUT / f"{n}-v{GEN_VERSION}-lists{every}.har"
-    if not har.exists():
-        log(f"generating {n} calls with long lists...")
-        write_har(har, ops, n, long_lists=every)
-    cap = OUT / f"cap-{n}-lists{every}"
-    shutil.rmtree(cap, ignore_errors=True)
-    _w, _m, r = child([PY, "-m", "portalspec.cli", "import", str(har), "--out", str(cap), "--jobs", "2"])
-    assert r.returncode == 0, r.stderr
+    har, cap = _shape_capture(f"lists{every}", n, ops, "with long lists", long_lists=every)
     row: dict[str, Any] = {"calls": n, "long_lists": every, "har_mb": round(har.stat().st_size / 1e6, 1),
                            **_flows_cost(cap, n, specs)}
     doc = json.loads((OUT / f"report-{cap.name}-flows" / "report.json").read_text())
