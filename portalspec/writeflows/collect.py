@@ -179,8 +179,10 @@ def _text(body: Any, limit: int = BODY_KEPT) -> str | None:
 
 
 def _long(body: Any) -> bool:
-    """Whether a body is longer than a step holds in memory (``BODY_KEPT``)."""
-    return type(body) is dict and type(t := body.get("text")) is str and len(t) > BODY_KEPT
+    """Whether a body is longer than a step holds in memory (``BODY_KEPT``) but one a flow could read
+    again (``_text``: not truncated, within ``FLOW_BODIES_READ``)."""
+    t = _text(body, FLOW_BODIES_READ)
+    return t is not None and len(t) > BODY_KEPT
 
 
 def step_of(entry: dict[str, Any], method: str, template: str | None, operation_id: str | None, spec: str | None,
@@ -331,15 +333,11 @@ class FlowCollector:
         if span is None:
             seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t))
             return
-        if not seg.writes and match.method not in WRITE_METHODS:
-            sends = False
-            whole = seg.eager  # a write is likely to come, and then this read would be read again
-        else:
-            sends = whole = True
-        if whole:  # unless a body is longer than a step holds: it is read again, whole, if its flow needs it
-            whole = not _long((entry.get("response") or {}).get("content")) and not (
-                sends and _long((entry.get("request") or {}).get("postData")))
-        if whole:
+        sends = bool(seg.writes) or match.method in WRITE_METHODS
+        # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
+        # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
+        if (sends or seg.eager) and not _long((entry.get("response") or {}).get("content")) and not (
+                sends and _long((entry.get("request") or {}).get("postData"))):
             seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t, sends,
                                span))
         else:

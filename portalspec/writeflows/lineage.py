@@ -12,14 +12,15 @@ and common words are not linked; redacted values link through their placeholders
 one placeholder in a session).
 
 A flow is read once, when it closes (``compact``), and then only its rows are kept. A value sent
-is first looked for in all the flow's answers as one text (their tokens, for a large flow), and an
-answer is parsed only when its text holds a value a later step sends, so a page of large list reads
-costs little. Path values are found by position; the names of the template's parameters are given
+is first looked for in all the flow's answers as one text (their tokens, for a large flow where many
+values are sent), and an answer is parsed only when its text holds a value a later step sends, so a
+page of large list reads costs little. Path values are found by position; the names of the template's parameters are given
 at the end (``finish``), when undocumented templates are known.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from operator import itemgetter
@@ -229,7 +230,7 @@ class _Answers:
             values += [v for _, v in s.answer_headers]
         self.hay = "\x00".join(texts + values)
         self._texts, self._values = texts, values
-        self.searches_left: int | None = SEARCHES if len(self.hay) > HAY_SCANNED else None  # None: no limit
+        self.searches_left = SEARCHES if len(self.hay) > HAY_SCANNED else math.inf
         self.tokens: set[str] | None = None
         self.kept: dict[Any, str | None] = {}  # a value sent -> as linked, or None (most values repeat)
         self.segments: dict[str, tuple[str, ...]] = {}
@@ -254,19 +255,21 @@ class _Answers:
 
     def _holds(self, s: str) -> bool:
         if self.tokens is None:
-            if self.searches_left is None:
-                return s in self.hay
             if self.searches_left > 0:
                 self.searches_left -= 1
                 return s in self.hay
-            self.tokens = {v.strip() for v in self._values}
-            for text in self._texts:
-                for a, b in _TOKENS.findall(text):
-                    if not b:
-                        self.tokens.add(a.strip())
-                    elif isinstance(n := loads_or_none(b), (int, float)):
-                        self.tokens.add(str(n))
+            self.tokens = self._token_set()
         return s in self.tokens
+
+    def _token_set(self) -> set[str]:
+        tokens = {v.strip() for v in self._values}
+        for text in self._texts:
+            for a, b in _TOKENS.findall(text):
+                if not b:
+                    tokens.add(a.strip())
+                elif isinstance(n := loads_or_none(b), (int, float)):
+                    tokens.add(str(n))
+        return tokens
 
     def segment(self, seg: str) -> tuple[str, ...]:
         """The values a path segment sends that some answer may hold."""
