@@ -172,17 +172,27 @@ def page_of(entry: dict[str, Any], referer: str | None) -> str:
 
 
 def _text(body: Any, limit: int = BODY_KEPT) -> str | None:
-    if not isinstance(body, dict) or not isinstance(body.get("text"), str) or body.get("_truncated"):
+    t = _whole(body)
+    return t if t is not None and len(t) <= limit else None
+
+
+def _whole(body: Any) -> str | None:
+    """A body's text, whatever its length, if a flow can read it (there, and not cut short)."""
+    if not isinstance(body, dict):
         return None
-    t = body["text"]
-    return t if 0 < len(t) <= limit else None
+    t = body.get("text")
+    return t if type(t) is str and t and not body.get("_truncated") else None
 
 
-def _long(body: Any) -> bool:
-    """Whether a body is longer than a step holds in memory (``BODY_KEPT``) but one a flow could read
-    again (``_text``: not truncated, within ``FLOW_BODIES_READ``)."""
-    t = _text(body, FLOW_BODIES_READ)
-    return t is not None and len(t) > BODY_KEPT
+def _kept(text: str | None) -> str | None:
+    """A body's text (``_whole``) as a step holds it, or None if longer than a step holds."""
+    return text if text is not None and len(text) <= BODY_KEPT else None
+
+
+def _long(text: str | None) -> bool:
+    """Whether a body's text (``_whole``) is longer than a step holds in memory (``BODY_KEPT``) but one a
+    flow could read again (within ``FLOW_BODIES_READ``)."""
+    return text is not None and BODY_KEPT < len(text) <= FLOW_BODIES_READ
 
 
 def step_of(entry: dict[str, Any], method: str, template: str | None, operation_id: str | None, spec: str | None,
@@ -192,14 +202,21 @@ def step_of(entry: dict[str, Any], method: str, template: str | None, operation_
     headers and body are not read: a read before a page's first write sends nothing lineage follows);
     its bodies up to ``limit`` characters (a longer one is left out)."""
     req, resp = entry.get("request") or {}, entry.get("response") or {}
+    return _step(entry, req, resp, method, template, operation_id, spec, params, host, path, query, t, sends, span,
+                 _text(req.get("postData"), limit) if sends else None, _text(resp.get("content"), limit))
+
+
+def _step(entry: dict[str, Any], req: dict[str, Any], resp: dict[str, Any], method: str, template: str | None,
+          operation_id: str | None, spec: str | None, params: dict[str, str], host: str, path: str, query: str,
+          t: float, sends: bool, span: tuple[Path, int, int] | None, req_text: str | None,
+          resp_text: str | None) -> Step:
     ext = entry.get("_portalspec") or {}
     synthetic = ext.get("synthetic")
     return Step(
         t, str(entry.get("startedDateTime") or ""), method, str(req.get("url") or ""), host, path, query, template,
         operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
         sent_headers(req.get("headers")) if sends else _NONE,
-        _NONE if synthetic else answer_headers(resp.get("headers")),
-        _text(req.get("postData"), limit) if sends else None, _text(resp.get("content"), limit), span)
+        _NONE if synthetic else answer_headers(resp.get("headers")), req_text, resp_text, span)
 
 
 _NONE: list[tuple[str, str]] = []  # shared, never changed
@@ -336,12 +353,15 @@ class FlowCollector:
         sends = bool(seg.writes) or match.method in WRITE_METHODS
         # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
         # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
-        if (sends or seg.eager) and not _long((entry.get("response") or {}).get("content")) and not (
-                sends and _long((entry.get("request") or {}).get("postData"))):
-            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t, sends,
-                               span))
-        else:
-            seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
+        if sends or seg.eager:
+            req, resp = entry.get("request") or {}, entry.get("response") or {}
+            answer = _whole(resp.get("content"))
+            sent = _whole(req.get("postData")) if sends else None
+            if not (_long(answer) or _long(sent)):
+                seg.append(_step(entry, req, resp, match.method, template, op_id, spec, match.params, host, path,
+                                 query, t, sends, span, _kept(sent), _kept(answer)))
+                return
+        seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
 
     def settle(self) -> None:
         """Ready to cross to the process that merges ranges (``merge``): each segment that a range beside may

@@ -106,24 +106,29 @@ def linkable(v: Any) -> str | None:
 
 _NAME = itemgetter("name")
 _At = tuple[int, tuple[tuple[int, str], ...]]  # a list's length, and the (position, name as kept) of the headers kept
-_KEPT: dict[tuple[Callable[[str], str | None], str], _At] = {}
 
 
-def _headers(raw: Any, keep: Callable[[str], str | None]) -> list[tuple[str, str]]:
+def _headers(raw: Any, keep: Callable[[str], str | None], kept: dict[str, _At]) -> list[tuple[str, str]]:
     """``(name as keep gives it, value)`` of the headers ``keep`` takes. Calls of one page send the same
-    header names in the same order: which to keep is decided once per list of names, found by the
-    names joined (with the list's length, so that no other list can give the same key)."""
+    header names in the same order: which to keep is decided once per list of names (``kept``, found by
+    the names joined, with the list's length, so that no other list can give the same key)."""
     try:  # the fixture format: a list of {name, value} strings
-        key = (keep, "\n".join(map(_NAME, raw)))
-        at = _KEPT.get(key)
+        names = "\n".join(map(_NAME, raw))
+        at = kept.get(names)
         if at is None:
             at = len(raw), tuple((i, k) for i, h in enumerate(raw) if (k := keep(h["name"])) is not None)
-            if len(_KEPT) >= 4096:
-                _KEPT.clear()
-            _KEPT[key] = at
-        if at[0] == len(raw):
-            fast = [(k, raw[i]["value"]) for i, k in at[1]]
-            if all(type(v) is str for _, v in fast):
+            if len(kept) >= 4096:
+                kept.clear()
+            kept[names] = at
+        n, where = at
+        if n == len(raw):
+            if not where:
+                return []
+            fast = [(k, raw[i]["value"]) for i, k in where]
+            for _, v in fast:
+                if type(v) is not str:
+                    break
+            else:
                 return fast
     except (TypeError, KeyError, AttributeError, IndexError):
         pass
@@ -146,14 +151,18 @@ def _answer_header(name: str) -> str | None:
     return n if n in _RESP_HEADERS_KEPT else None
 
 
+_SENT_KEPT: dict[str, _At] = {}
+_ANSWER_KEPT: dict[str, _At] = {}
+
+
 def sent_headers(raw: Any) -> list[tuple[str, str]]:
     """The request headers whose values lineage follows (not cookies, tokens or the browser's own)."""
-    return _headers(raw, _sent_header)
+    return _headers(raw, _sent_header, _SENT_KEPT)
 
 
 def answer_headers(raw: Any) -> list[tuple[str, str]]:
     """The response headers that can give a value (etags, locations), by lower-case name."""
-    return _headers(raw, _answer_header)
+    return _headers(raw, _answer_header, _ANSWER_KEPT)
 
 
 def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, str]]:
