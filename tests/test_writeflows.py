@@ -6,6 +6,9 @@ import json
 import random
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from portalspec.writeflows.collect import FlowCollector, Step
 from portalspec.writeflows.lineage import answer_headers, finish, linkable, sent_headers
 
@@ -118,6 +121,38 @@ def test_a_documented_call_sends_path_values_in_its_parameters_only() -> None:
     assert _value_segments("/api/a/x1/b", "/a/{id}/b") == [(3, "x1")]
     assert _value_segments("/api/a/b", "/a/b") == []
     assert _value_segments("/api/z/x1/b", "/a/{id}/b") == [(1, "api"), (2, "z"), (3, "x1"), (4, "b")]  # not lined up: all
+
+
+_SEGMENT_PARTS = ["a", "b", "v1", "", "{id}", "{x}.{y}", "items('{k}')", "{a}{b}", "x{y}z", "{p/q}", "{", "}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.booleans(), st.lists(st.sampled_from(_SEGMENT_PARTS), min_size=1, max_size=5),
+       st.sampled_from(["", "/api", "/api/v2"]), st.lists(st.sampled_from(["x1", "abc", "a.b", "it('q')"]), min_size=1, max_size=4),
+       st.sampled_from(["", "/"]), st.lists(st.sampled_from(["a", "b", "x1", ""]), max_size=6), st.booleans())
+def test_path_values_sit_where_the_template_has_a_parameter(slash, parts, base, values, trail, other, lined_up) -> None:  # type: ignore[no-untyped-def]
+    """For a path its template lines up with, the positions given are those of the segments where the template's
+    regex finds a parameter (``template_regex``), whatever a parameter looks like; else every segment."""
+    import itertools
+    import re
+
+    from portalspec.writeflows.lineage import _value_segments, template_regex
+
+    template = ("/" if slash else "") + "/".join(parts)
+    it = itertools.cycle(values)
+    body = re.sub(r"\{([^}]*)\}", lambda m: next(it), template)
+    path = (base + ("" if body.startswith("/") else "/") + body + trail) if lined_up else "/" + "/".join(other)
+    segs = path.split("/")
+    if "{" not in template:
+        assert _value_segments(path, template) == []
+        return
+    rx, names = template_regex(template)
+    m = rx.search(path)
+    if m is None:
+        assert _value_segments(path, template) == [(i, seg) for i, seg in enumerate(segs) if seg]
+    else:
+        at = sorted({path.count("/", 0, m.start(f"p{i}")) for i in range(len(names))})
+        assert _value_segments(path, template) == [(i, segs[i]) for i in at]
 
 
 def test_redacted_values_link_through_their_placeholders(tmp_path) -> None:  # type: ignore[no-untyped-def]

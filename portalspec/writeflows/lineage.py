@@ -308,12 +308,24 @@ def _value_segments(path: str, template: str | None) -> list[tuple[int, str]]:
         return []
     segs = path.split("/")
     if template is not None:
-        rx, names = template_regex(template)
-        m = rx.search(path)
+        m = template_regex(template)[0].search(path)
         if m is not None:
-            at = sorted({path.count("/", 0, m.start(f"p{i}")) for i in range(len(names))})
-            return [(i, segs[i]) for i in at]
+            base = path.count("/", 0, m.start())  # parameters hold no "/": each is as many segments on as in the template
+            return [(base + at, segs[base + at]) for at in _param_segments(template)]
     return [(i, seg) for i, seg in enumerate(segs) if seg]
+
+
+@lru_cache(maxsize=4096)
+def _param_segments(template: str) -> tuple[int, ...]:
+    """The positions of the template's segments that hold a parameter (``template_regex``'s groups), counted
+    from its start: the "/" of its text before each, outside the parameters."""
+    at: set[int] = set()
+    slashes = last = 0
+    for m in _PARAM.finditer(template):
+        slashes += template.count("/", last, m.start())
+        last = m.end()
+        at.add(slashes)
+    return tuple(sorted(at))
 
 
 def _query(query: str) -> list[tuple[str, str]]:
@@ -447,6 +459,9 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
     return out
 
 
+_PARAM = re.compile(r"\{([^}]*)\}")
+
+
 @lru_cache(maxsize=4096)
 def template_regex(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     """A path template as a regex (a group per parameter, an optional trailing slash) and the
@@ -457,7 +472,7 @@ def template_regex(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
         names.append(m.group(1))
         return f"(?P<p{len(names) - 1}>[^/]+?)"
 
-    rx = re.sub(r"\\\{([^}]*)\\\}", slot, re.escape(template))
+    rx = re.sub(r"\\\{([^}]*)\\\}", slot, re.escape(template))  # ``_PARAM`` in the escaped text
     return re.compile(rx + "/?$"), tuple(names)
 
 
