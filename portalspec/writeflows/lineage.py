@@ -177,12 +177,14 @@ def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, st
             if wanted is None:
                 keep = linkable
             else:
+                want = wanted
+
                 def keep(v: Any) -> str | None:
                     if type(v) is str:  # most leaves are strings no later step sends: the cheap test first
                         s = v.strip()
-                        return s if s in wanted and linkable(v) is not None else None  # type: ignore[operator]
-                    s = linkable(v)
-                    return s if s in wanted else None  # type: ignore[operator]
+                        return s if s in want and linkable(v) is not None else None
+                    n = linkable(v)
+                    return n if n is not None and n in want else None
             out += [("body", ptr, v) for ptr, v in _walk(body, keep)]
     for name, value in step.answer_headers:
         s = linkable(value)
@@ -341,8 +343,8 @@ def sends(step: Step, answers: _Answers | None = None) -> list[tuple[str, str, s
     keep: Callable[[Any], str | None] = linkable if answers is None else answers.keep
     segment = _segment_sends if answers is None else answers.segment
     for i, seg in _value_segments(step.path, step.template):
-        for s in segment(seg):
-            out.append(("path", f"#{i}", s))
+        for v in segment(seg):
+            out.append(("path", f"#{i}", v))
     if step.query:
         for name, value in _query(step.query):
             s = keep(value)
