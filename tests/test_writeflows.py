@@ -109,7 +109,7 @@ def test_roles_and_lineage() -> None:
 def test_a_documented_call_sends_path_values_in_its_parameters_only() -> None:
     """A literal segment of a documented call's template is the API's, not a value the page chose: it is not
     linked, even where an earlier answer holds the same word; an undocumented call's segments all may be."""
-    from portalspec.writeflows.lineage import _value_segments
+    from portalspec.writeflows.lineage import _value_segments, path_params
 
     c = FlowCollector(60)
     c.add("/p", _step(0, "POST", "/api/assignments", 201, resp={"kind": "assignments", "id": "assign-0042"}))
@@ -121,6 +121,9 @@ def test_a_documented_call_sends_path_values_in_its_parameters_only() -> None:
     assert _value_segments("/api/a/x1/b", "/a/{id}/b") == [(3, "x1")]
     assert _value_segments("/api/a/b", "/a/b") == []
     assert _value_segments("/api/z/x1/b", "/a/{id}/b") == [(1, "api"), (2, "z"), (3, "x1"), (4, "b")]  # not lined up: all
+    # a parameter is named as its template writes it, also where its name holds a character regexes escape
+    assert path_params("/x/{api-version}/items/{a.b}", "/api/x/2024-01-01/items/i1") == {"api-version": "2024-01-01",
+                                                                                      "a.b": "i1"}
 
 
 _SEGMENT_PARTS = ["a", "b", "v1", "", "{id}", "{x}.{y}", "items('{k}')", "{a}{b}", "x{y}z", "{p/q}", "{", "}"]

@@ -172,8 +172,7 @@ def page_of(entry: dict[str, Any], referer: str | None) -> str:
 
 
 def _text(body: Any, limit: int = BODY_KEPT) -> str | None:
-    t = _whole(body)
-    return t if t is not None and len(t) <= limit else None
+    return _kept(_whole(body), limit)
 
 
 def _whole(body: Any) -> str | None:
@@ -184,9 +183,9 @@ def _whole(body: Any) -> str | None:
     return t if type(t) is str and t and not body.get("_truncated") else None
 
 
-def _kept(text: str | None) -> str | None:
-    """A body's text (``_whole``) as a step holds it, or None if longer than a step holds."""
-    return text if text is not None and len(text) <= BODY_KEPT else None
+def _kept(text: str | None, limit: int = BODY_KEPT) -> str | None:
+    """A body's text (``_whole``) as a step holds it, or None if longer than ``limit``."""
+    return text if text is not None and len(text) <= limit else None
 
 
 def _long(text: str | None) -> bool:

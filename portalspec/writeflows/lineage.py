@@ -319,8 +319,8 @@ def _value_segments(path: str, template: str | None) -> list[tuple[int, str]]:
 
 @lru_cache(maxsize=4096)
 def _param_segments(template: str) -> tuple[int, ...]:
-    """The positions of the template's segments that hold a parameter (``template_regex``'s groups), counted
-    from its start: the "/" of its text before each, outside the parameters."""
+    """The positions of the template's segments that hold a parameter (``_PARAM``, as ``template_regex``),
+    counted from its start: the "/" of its text before each, outside the parameters."""
     at: set[int] = set()
     slashes = last = 0
     for m in _PARAM.finditer(template):
@@ -466,16 +466,17 @@ _PARAM = re.compile(r"\{([^}]*)\}")
 
 @lru_cache(maxsize=4096)
 def template_regex(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """A path template as a regex (a group per parameter, an optional trailing slash) and the
-    names of its parameters."""
+    """A path template as a regex (a group per parameter, ``_PARAM``, an optional trailing slash) and the
+    names of its parameters, as the template writes them."""
+    parts: list[str] = []
     names: list[str] = []
-
-    def slot(m: re.Match[str]) -> str:
+    last = 0
+    for m in _PARAM.finditer(template):
+        parts += [re.escape(template[last:m.start()]), f"(?P<p{len(names)}>[^/]+?)"]
         names.append(m.group(1))
-        return f"(?P<p{len(names) - 1}>[^/]+?)"
-
-    rx = re.sub(r"\\\{([^}]*)\\\}", slot, re.escape(template))  # ``_PARAM`` in the escaped text
-    return re.compile(rx + "/?$"), tuple(names)
+        last = m.end()
+    parts.append(re.escape(template[last:]))
+    return re.compile("".join(parts) + "/?$"), tuple(names)
 
 
 def _by_value(params: dict[str, str]) -> dict[str, str]:
