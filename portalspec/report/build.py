@@ -11,22 +11,22 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from .. import jsoncodec
 from ..fixtures.store import CaptureReader, iter_shard_spans
 from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
-from ..shapes.drift import DriftChecker, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
+from ..shapes.drift import DriftChecker, Finding, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
 from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
 from ..shapes.paths import Shape, TemplateInferrer, spec_literals, spec_param_names
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
 from ..urls import referer_page
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of
+from . import examples
 
-EXAMPLE_BODY_LIMIT = 4096
 TIMELINE_SLOT_S = 10  # the finest time bin of the report's timeline
 
 
@@ -42,34 +42,33 @@ def _body_value(body: dict[str, Any] | None) -> Any:
         return None
 
 
-def _trim(text: Any) -> Any:
-    if isinstance(text, str) and len(text) > EXAMPLE_BODY_LIMIT:
-        return text[:EXAMPLE_BODY_LIMIT] + "…"
-    return text
+def _example_body(body: dict[str, Any], pointers: list[str]) -> dict[str, Any]:
+    """``{"body": ...}`` for an example: the body's JSON value, shortened (``examples``, and then
+    ``"shortened": true``) when its text is long, else its text, cut."""
+    value = _body_value(body)
+    if value is None:
+        return {"body": examples.trimmed(body.get("text"))}
+    if len(body["text"]) > examples.LIMIT:
+        short = examples.shortened(value, pointers)
+        return {"body": short, "shortened": True} if short is not None else {"body": examples.trimmed(body["text"])}
+    return {"body": value}
 
 
-def example_of(entry: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
-    """A redacted example call, small enough for a report and ready to paste as an ``examples`` value."""
+def example_of(entry: dict[str, Any], ref: dict[str, Any], findings: Sequence[Finding] = ()) -> dict[str, Any]:
+    """A redacted example call, small enough for a report and ready to paste as an ``examples`` value;
+    a long body keeps the places ``findings`` point to."""
     req, resp = entry.get("request") or {}, entry.get("response") or {}
-    post = req.get("postData") or {}
     content = resp.get("content") or {}
-    req_json, resp_json = _body_value(post), _body_value(content)
+    request = {"method": req.get("method"), "url": req.get("url"),
+               "headers": {h["name"]: h["value"] for h in req.get("headers") or [] if isinstance(h, dict)},
+               **_example_body(req.get("postData") or {}, [f.pointer for f in findings if f.location == "request"])}
     synthetic = (entry.get("_portalspec") or {}).get("synthetic")
     if synthetic:  # portalspec's own answer to a blocked write: not the API's
-        return {"ref": ref, "started": entry.get("startedDateTime"), "synthetic": synthetic,
-                "request": {"method": req.get("method"), "url": req.get("url"),
-                            "headers": {h["name"]: h["value"] for h in req.get("headers") or [] if isinstance(h, dict)},
-                            "body": req_json if req_json is not None else _trim(post.get("text"))},
+        return {"ref": ref, "started": entry.get("startedDateTime"), "synthetic": synthetic, "request": request,
                 "response": {"status": None, "mimeType": None, "body": None}}
-    return {
-        "ref": ref,
-        "started": entry.get("startedDateTime"),
-        "request": {"method": req.get("method"), "url": req.get("url"),
-                    "headers": {h["name"]: h["value"] for h in req.get("headers") or [] if isinstance(h, dict)},
-                    "body": req_json if req_json is not None else _trim(post.get("text"))},
-        "response": {"status": resp.get("status"), "mimeType": content.get("mimeType"),
-                     "body": resp_json if resp_json is not None else _trim(content.get("text"))},
-    }
+    return {"ref": ref, "started": entry.get("startedDateTime"), "request": request,
+            "response": {"status": resp.get("status"), "mimeType": content.get("mimeType"),
+                         **_example_body(content, [f.pointer for f in findings if f.location == "response"])}}
 
 
 def header_profile(entry: dict[str, Any]) -> dict[str, list[str]]:
@@ -249,11 +248,12 @@ class FactsBuilder:
             st.mutation_example = example_of(entry, ref)
             st.mutation_profile = header_profile(entry)
         example: dict[str, Any] | None = None
-        for fd in check_call(self.checker, op, entry):
+        findings = check_call(self.checker, op, entry)
+        for fd in findings:
             key = (op.key, fd.location, fd.status, fold_pointer(fd.pointer), fd.kind, json.dumps(fd.expected, default=str))
             agg = self.facts.findings.get(key)
             if agg is None:
-                example = example or example_of(entry, ref)
+                example = example or example_of(entry, ref, findings)
                 agg = self.facts.findings[key] = FindingAgg(
                     op.spec, op.operation_id, op.method, op.path, fd.location, fd.status, fold_pointer(fd.pointer),
                     fd.kind, fd.expected, fd.observed, fd.severity, example=example,

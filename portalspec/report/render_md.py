@@ -183,7 +183,8 @@ def render_markdown(r: dict[str, Any]) -> str:
             out += [f"Needs headers {', '.join(f'`{h}`' for h in prof.get('headers', [])) or '-'}; "
                     f"cookies {', '.join(f'`{c}`' for c in prof.get('cookies', [])) or '-'}; "
                     f"authorization {', '.join(prof.get('authorization', [])) or '-'}.", ""]
-        out += ["<details><summary>Request example (redacted)</summary>", "", _code(mu["request_example"].get("body")), "",
+        cut = ", shortened" if mu["request_example"].get("shortened") else ""
+        out += [f"<details><summary>Request example (redacted{cut})</summary>", "", _code(mu["request_example"].get("body")), "",
                 "</details>", ""]
         if mu["response_example"] is not None:
             out += ["<details><summary>Response example (redacted)</summary>", "", _code(mu["response_example"]), "",
