@@ -226,6 +226,39 @@ def test_parallel_report_equals_serial(tmp_path: Path) -> None:
     assert parallel == serial
 
 
+def test_a_worker_makes_no_example_an_earlier_range_of_the_same_report_made(tmp_path: Path) -> None:
+    """A worker process keeps what it made across the ranges it reads for one report and makes no example
+    the merge would drop; a later report starts afresh (its ranges are read again in the same process)."""
+    from portalspec.report.build import Facts, build_facts, spec_words
+    from portalspec.report.document import to_report
+    from portalspec.report.parallel import _worker, merge_into, plan_chunks
+    from portalspec.shapes.paths import TemplateInferrer
+    from portalspec.writeflows.collect import FlowCollector
+
+    entries = []
+    for i in range(300):
+        entries.append(_entry("POST", "https://admin.demo-portal.example/api/roleAssignments", 201,
+                              {"principalId": str(uuid.UUID(int=i + 1)), "roleDefinitionId": "r"}, {"principalId": "p", "x": i}))
+        entries.append(_entry("GET", f"https://admin.demo-portal.example/api/users/{uuid.UUID(int=i + 1)}", 200,
+                              {"id": str(uuid.UUID(int=i + 1)), "displayName": i, "userPrincipalName": "a@b.example"}))
+    (tmp_path / "p.har").write_text(json.dumps(har(entries)))
+    import_file(tmp_path / "p.har", tmp_path / "cap", progress=False)
+    specs = [str(ROOT / "specs" / "demo")]
+    index = SpecIndex.load(specs)
+    chunks = plan_chunks([str(tmp_path / "cap")], chunk_bytes=20_000)
+    serial = to_report(build_facts(index, [str(tmp_path / "cap")]))
+    assert len(chunks) > 5 and serial["mutations"] and serial["drift"]
+    for run in ("first", "second"):
+        total = Facts(index=index, captures=[str(tmp_path / "cap")], flows=FlowCollector(spill=True),
+                      inferrer=TemplateInferrer(*spec_words(index)))
+        parts = [_worker(specs, c, 60.0, run) for c in chunks]
+        assert all(st.mutation_example is None for p in parts[1:] for st in p.ops.values())  # the first range made them
+        assert all(a.example is None for p in parts[1:] for a in p.findings.values()) and parts[-1].findings
+        for p in parts:
+            merge_into(total, p, index)
+        assert to_report(total) == serial
+
+
 def test_chunks_are_newline_aligned_and_numbered(tmp_path: Path) -> None:
     from portalspec.fixtures.store import CaptureWriter
     from portalspec.report.parallel import plan_chunks

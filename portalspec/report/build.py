@@ -145,6 +145,16 @@ class Facts:
     timeline: Counter[tuple[int, str]] = field(default_factory=Counter)  # (10 s slot, calls|writes|blocked) -> calls
 
 
+@dataclass
+class Made:
+    """The keys of the examples a builder has made (mutations by operation, drift by finding). A worker
+    keeps them across the ranges it reads for one report: ranges are taken and merged in order and the
+    first example wins, so a later range's example for one of these keys would be dropped."""
+
+    mutations: set[str] = field(default_factory=set)
+    findings: set[tuple[Any, ...]] = field(default_factory=set)
+
+
 def _seen(obj: Any, started: str | None) -> None:
     if started:
         obj.first_seen = min(filter(None, [obj.first_seen, started]))
@@ -155,13 +165,17 @@ class FactsBuilder:
     """Folds calls into Facts. ``infer_all`` infers schemas for every operation (capture diffs need them)."""
 
     def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
-                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False) -> None:
-        """``flow_gap=None``: no write flows (``report --no-flows``)."""
+                 flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False, checker: DriftChecker | None = None,
+                 words: tuple[frozenset[str], dict[str, str]] | None = None, made: Made | None = None) -> None:
+        """``flow_gap=None``: no write flows (``report --no-flows``). A worker that reads many ranges passes
+        what it keeps between them: its ``checker``, the specs' ``words`` (``spec_words``) and what it ``made``."""
+        literals, names = words or spec_words(index)
         self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill),
-                           inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(op.path for op in index.operations)))
+                           inferrer=TemplateInferrer(literals, names))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
-        self.checker = DriftChecker()
+        self.checker = checker or DriftChecker()
+        self.made = made or Made()
         self.infer_all = infer_all
 
     def add_captures(self, captures: Iterable[str | Path]) -> Facts:
@@ -244,7 +258,8 @@ class FactsBuilder:
             st.browsed.add(page)
         if m.variant and m.variant.get("graphql"):
             st.variants[str(m.variant["graphql"])] += 1
-        if op.method in WRITE_METHODS and st.mutation_example is None:
+        if op.method in WRITE_METHODS and st.mutation_example is None and op.key not in self.made.mutations:
+            self.made.mutations.add(op.key)
             st.mutation_example = example_of(entry, ref)
             st.mutation_profile = header_profile(entry)
         example: dict[str, Any] | None = None
@@ -253,10 +268,13 @@ class FactsBuilder:
             key = (op.key, fd.location, fd.status, fold_pointer(fd.pointer), fd.kind, json.dumps(fd.expected, default=str))
             agg = self.facts.findings.get(key)
             if agg is None:
-                example = example or example_of(entry, ref, findings)
+                made = key in self.made.findings
+                if not made:
+                    self.made.findings.add(key)
+                    example = example or example_of(entry, ref, findings)
                 agg = self.facts.findings[key] = FindingAgg(
                     op.spec, op.operation_id, op.method, op.path, fd.location, fd.status, fold_pointer(fd.pointer),
-                    fd.kind, fd.expected, fd.observed, fd.severity, example=example,
+                    fd.kind, fd.expected, fd.observed, fd.severity, example=None if made else example,
                     source_file=op.source_file, source_pointer=op.source_pointer)
             agg.calls += 1
             _seen(agg, started)
@@ -315,6 +333,11 @@ def note_kind(note: str) -> str:
         return f"{where}: body truncated"
     what = re.sub(r"\d+", "N", what)
     return f"{where}: {what}" if what else where
+
+
+def spec_words(index: SpecIndex) -> tuple[frozenset[str], dict[str, str]]:
+    """The specs' literal segments and the parameter names they give after them (``TemplateInferrer``)."""
+    return spec_literals(index.operations), spec_param_names(op.path for op in index.operations)
 
 
 def build_facts(index: SpecIndex, captures: list[str], flow_gap: float | None = DEFAULT_GAP_S) -> Facts:

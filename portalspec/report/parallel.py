@@ -1,22 +1,27 @@
 """Facts over both cores: captures cut into newline-aligned byte ranges, one process per range, merged in order.
 
-Each worker loads the spec index from the on-disk cache and returns its Facts without operation
-objects (they are relinked by key), so what crosses process boundaries is small.
+Each worker process loads the spec index from the on-disk cache once and keeps it, with what is made
+from it (a drift checker, the specs' words), for every range it reads. It returns its Facts without
+operation objects (they are relinked by key) and without examples one of its earlier ranges of the
+same report made (the merge would drop them: first examples win), so what crosses process
+boundaries is small.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import gcpolicy
 from ..fixtures.store import CaptureReader
 from ..specs.index import SpecIndex
-from ..shapes.paths import TemplateInferrer, spec_literals, spec_param_names
+from ..shapes.drift import DriftChecker
+from ..shapes.paths import TemplateInferrer
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector
-from .build import Facts, FactsBuilder, _seen
+from .build import Facts, FactsBuilder, Made, _seen, spec_words
 
 CHUNK_BYTES = 8 * 1024 * 1024
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
@@ -64,19 +69,36 @@ def capture_bytes(captures: list[str]) -> int:
     return sum(s.stat().st_size for c in captures for s in CaptureReader(c, warn=lambda m: None).shards())
 
 
-_index: dict[str, SpecIndex] = {}
+@dataclass
+class _Kept:
+    """What a worker process keeps between the ranges it reads: the spec index and what is made from it
+    once, and, for the report being built (``run``), the examples its earlier ranges made (``Made``)."""
+
+    index: SpecIndex
+    checker: DriftChecker
+    words: tuple[frozenset[str], dict[str, str]]
+    run: str = ""
+    made: Made = field(default_factory=Made)
 
 
-def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float | None) -> Facts:
+_kept: dict[str, _Kept] = {}
+
+
+def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float | None, run: str) -> Facts:
     gcpolicy.streaming()
     key = "\0".join(spec_paths)
-    if key not in _index:
-        _index[key] = SpecIndex.load(spec_paths, freeze=True)
-    b = FactsBuilder(_index[key], [], flow_gap=flow_gap)
+    kept = _kept.get(key)
+    if kept is None:
+        index = SpecIndex.load(spec_paths, freeze=True)
+        kept = _kept[key] = _Kept(index, DriftChecker(), spec_words(index))
+    if kept.run != run:
+        kept.run, kept.made = run, Made()
+    b = FactsBuilder(kept.index, [], flow_gap=flow_gap, checker=kept.checker, words=kept.words, made=kept.made)
     b.add_range(chunk.capture, Path(chunk.shard), chunk.start, chunk.end, chunk.first_line)
     facts = b.facts
     facts.flows.settle()  # flows compacted here, in parallel; only places cross
     facts.index = None  # type: ignore[assignment]
+    facts.inferrer.literals, facts.inferrer.param_names = frozenset(), {}  # the merging process has its own
     for st in facts.ops.values():
         st.op = None  # type: ignore[assignment]
     return facts
@@ -145,12 +167,13 @@ def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list
 
     chunks = plan_chunks(captures, chunk_bytes)
     total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=True),
-                  inferrer=TemplateInferrer(spec_literals(index.operations), spec_param_names(op.path for op in index.operations)))
+                  inferrer=TemplateInferrer(*spec_words(index)))
+    run = uuid.uuid4().hex
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
         it = iter(chunks)
         for chunk in it:  # bounded window, merged in order
-            pending.append(pool.submit(_worker, spec_paths, chunk, flow_gap))
+            pending.append(pool.submit(_worker, spec_paths, chunk, flow_gap, run))
             if len(pending) >= jobs * 2:
                 merge_into(total, pending.pop(0).result(), index)
         for fut in pending:
