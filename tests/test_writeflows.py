@@ -317,8 +317,11 @@ def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> N
         expected = _reference_links(steps)
         found += len(expected)
         wanted = {v for *_, v in expected} | {"abc", "none-such-value"}
-        for s in steps:  # an answer read for some values only gives what reading it in full gives of them
-            assert lineage.gives(s, wanted) == [g for g in lineage.gives(s) if g[2] in wanted], seed
+        for s in steps:  # an answer read for some values gives where reading it in full first gives each of them
+            full, first = lineage.gives(s), lineage.first_given(s, set(wanted))
+            assert all(g in full for g in first), seed
+            for v in wanted:
+                assert next((g for g in first if g[2] == v), None) == next((g for g in full if g[2] == v), None), (seed, v)
         assert lineage._links(steps, writes) == expected, seed
         monkeypatch.setattr(lineage, "HAY_SCANNED", 0)  # every flow as a large one: the first values searched
         for searches in (0, 3):  # in the text of all answers, the others by the answers' tokens

@@ -13,8 +13,8 @@ one placeholder in a session).
 
 A flow is read once, when it closes (``compact``), and then only its rows are kept. A value sent
 is first looked for in all the flow's answers as one text (their tokens, for a large flow where many
-values are sent), and an answer is parsed only when its text holds a value a later step sends, so a
-page of large list reads costs little. Path values are found by position; the names of the template's parameters are given
+values are sent), and an answer is parsed only when its text holds a value a later step sends and
+not yet seen, and read only until it has given each, so a page of large list reads costs little. Path values are found by position; the names of the template's parameters are given
 at the end (``finish``), when undocumented templates are known.
 """
 
@@ -60,9 +60,10 @@ def _esc(key: Any) -> str:
     return k.replace("~", "~0").replace("/", "~1") if "~" in k or "/" in k else k
 
 
-def _walk(root: Any, keep: Callable[[Any], str | None]) -> list[tuple[str, str]]:
+def _walk(root: Any, keep: Callable[[Any], str | None], left: set[str] | None = None) -> list[tuple[str, str]]:
     """``(JSON pointer, value as linked)`` of the leaves ``keep`` takes, among the first ``MAX_LEAVES``
-    leaves in document order; a pointer is built only for a leaf taken."""
+    leaves in document order; a pointer is built only for a leaf taken. With ``left`` (a set ``keep``
+    empties as it takes its values), the walk ends when it is empty."""
     if type(root) is not dict and type(root) is not list:
         s = keep(root)
         return [] if s is None else [("", s)]
@@ -83,6 +84,8 @@ def _walk(root: Any, keep: Callable[[Any], str | None]) -> list[tuple[str, str]]
             s = keep(v)
             if s is not None:
                 out.append(("".join(f"/{_esc(x)}" for x in keys) + f"/{_esc(k)}", s))
+                if left is not None and not left:
+                    return out
         else:
             stack.pop()
             if keys:
@@ -165,30 +168,50 @@ def answer_headers(raw: Any) -> list[tuple[str, str]]:
     return _headers(raw, _answer_header, _ANSWER_KEPT)
 
 
-def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, str]]:
+def gives(step: Step) -> list[tuple[str, str, str]]:
     """``(location, pointer, value)`` the answer of ``step`` holds (synthetic answers included: a page
-    sends back what it was given, even when portalspec gave it). With ``wanted``, only those values;
-    the body is parsed only when its text may hold one of them."""
+    sends back what it was given, even when portalspec gave it)."""
     out: list[tuple[str, str, str]] = []
     text = step.resp_text
-    if text and (wanted is None or _may_hold(text, wanted)):
+    if text:
         body = loads_or_none(text)
         if body is not None:
-            if wanted is None:
-                keep = linkable
-            else:
-                want = wanted
-
-                def keep(v: Any) -> str | None:
-                    if type(v) is str:  # most leaves are strings no later step sends: the cheap test first
-                        s = v.strip()
-                        return s if s in want and linkable(v) is not None else None
-                    n = linkable(v)
-                    return n if n is not None and n in want else None
-            out += [("body", ptr, v) for ptr, v in _walk(body, keep)]
+            out += [("body", ptr, v) for ptr, v in _walk(body, linkable)]
     for name, value in step.answer_headers:
         s = linkable(value)
-        if s is not None and (wanted is None or s in wanted):
+        if s is not None:
+            out.append(("header", name, s))
+    return out
+
+
+def first_given(step: Step, wanted: set[str]) -> list[tuple[str, str, str]]:
+    """``(location, pointer, value)`` of the first place in the answer of ``step`` (as ``gives`` orders
+    them) that gives each of ``wanted``, and maybe later ones. The body is parsed only when its text
+    may hold one of them (``_may_hold``), and read only until it has given all it may hold."""
+    out: list[tuple[str, str, str]] = []
+    text = step.resp_text
+    if text:
+        want = _may_hold(text, wanted)
+        body = loads_or_none(text) if want else None
+        if body is not None:
+
+            def keep(v: Any) -> str | None:
+                if type(v) is str:  # most leaves are strings no later step sends: the cheap test first
+                    s = v.strip()
+                    if s not in want or linkable(v) is None:
+                        return None
+                else:
+                    n = linkable(v)
+                    if n is None or n not in want:
+                        return None
+                    s = n
+                want.discard(s)
+                return s
+
+            out += [("body", ptr, v) for ptr, v in _walk(body, keep, want)]
+    for name, value in step.answer_headers:
+        s = linkable(value)
+        if s is not None and s in wanted:
             out.append(("header", name, s))
     return out
 
@@ -196,13 +219,13 @@ def gives(step: Step, wanted: set[str] | None = None) -> list[tuple[str, str, st
 _MAY_HOLD_TESTS = 32  # substring tests on one answer before parsing it is the cheaper way
 
 
-def _may_hold(text: str, wanted: set[str]) -> bool:
-    """Whether a JSON text may hold one of ``wanted``: a text without escapes holds a string or an
-    integer as written; a text with escapes, a value that may be a float written otherwise
-    (``1.5e3``), or many values to look for, and the text is parsed anyway."""
+def _may_hold(text: str, wanted: set[str]) -> set[str]:
+    """Which of ``wanted`` a JSON text may hold: a text without escapes holds a string or an integer as
+    written; with escapes, for a value that may be a float written otherwise (``1.5e3``), or when
+    there are many to look for, the text may hold it."""
     if "\\" in text or len(wanted) > _MAY_HOLD_TESTS:
-        return True
-    return any(v in text or _floaty(v) for v in wanted)
+        return set(wanted)
+    return {v for v in wanted if v in text or _floaty(v)}
 
 
 _FLOAT = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|-?(?:inf|nan)")
@@ -409,7 +432,14 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
     wanted = {v for row in sent.values() for _, _, v in row}
     if len(wanted) > MAX_WANTED:  # each answer is tested for each wanted value: keep that bounded
         wanted = set(sorted(wanted, key=lambda v: (-len(v), v))[:MAX_WANTED])
-    seen: dict[str, tuple[int, str, str]] = {}
+    last: dict[str, int] = {}  # a value -> the last step that sends it
+    for i, row in sent.items():
+        for _, _, v in row:
+            last[v] = i
+    done: dict[int, list[str]] = {}  # a step -> the values no step after it sends
+    for v in wanted:
+        done.setdefault(last[v], []).append(v)
+    seen: dict[str, tuple[int, str, str]] = {}  # a value -> where it was first seen
     links: list[list[Any]] = []
     for i, s in enumerate(steps):
         for loc, ptr, v in sent.get(i, ()):
@@ -418,11 +448,14 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
             src = seen.get(v)
             if src is not None:
                 links.append([src[0] + 1, src[1], src[2], i + 1, loc, ptr, v])
+        wanted.difference_update(done.get(i, ()))  # now: the values not seen yet that a later step sends
         if wanted and i < len(steps) - 1:
             known = writes[i] if i in writes else answers.read.get(i)
-            given = gives(s, wanted) if known is None else [g for g in known if g[2] in wanted]
+            given = first_given(s, wanted) if known is None else [g for g in known if g[2] in wanted]
             for loc, ptr, v in given:
-                seen.setdefault(v, (i, loc, ptr))
+                if v in wanted:
+                    seen[v] = (i, loc, ptr)
+                    wanted.discard(v)
     return links
 
 
