@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ from portalspec.report.render_md import render_markdown
 from portalspec.specs.index import SpecIndex
 
 from .canary import har
-from .test_report import ROOT, _entry
+from .test_report import ROOT, _entry, schema
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),
                     lambda kids: st.lists(kids, max_size=6) | st.dictionaries(st.text(max_size=5), kids, max_size=6),
@@ -116,6 +117,8 @@ def test_a_short_value_and_a_deep_one() -> None:
     assert examples.shortened(deep) is None  # too deep to walk: left out, not an error
     assert examples.shortened({"²": [1, 2]}, ["/²/1"]) == {"²": [2]}
     assert examples.shortened([1, 2], ["/²", "/-1"]) == [1]  # not list positions: the first item
+    wide = {f"k{i}": i for i in range(150)}
+    assert list(examples.shortened(wide, ["/k140"])) == [f"k{i}" for i in range(examples.KEYS_KEPT)] + ["k140"]
 
 
 def test_long_answers_give_small_examples_that_keep_the_drift(tmp_path: Path) -> None:
@@ -148,6 +151,7 @@ def test_long_answers_give_small_examples_that_keep_the_drift(tmp_path: Path) ->
     assert "Request example (redacted, shortened)" in render_markdown(report)
     assert "Request example (redacted, shortened)" in render_html(report)
     assert len(json.dumps({k: v for k, v in report.items() if k != "flows"})) < 40_000  # flows link each row sent
+    jsonschema.validate(json.loads(json.dumps(report, default=list)), schema())
 
     from portalspec.specwrite.overlay import build_overlay, dump_overlay
     overlay = build_overlay(report, SpecIndex.load([str(ROOT / "specs" / "demo")]))
