@@ -258,7 +258,7 @@ class FactsBuilder:
             st.browsed.add(page)
         if m.variant and m.variant.get("graphql"):
             st.variants[str(m.variant["graphql"])] += 1
-        if op.method in WRITE_METHODS and st.mutation_example is None and op.key not in self.made.mutations:
+        if op.method in WRITE_METHODS and op.key not in self.made.mutations:  # made: this builder, or a range before
             self.made.mutations.add(op.key)
             st.mutation_example = example_of(entry, ref)
             st.mutation_profile = header_profile(entry)

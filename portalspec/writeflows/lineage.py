@@ -14,8 +14,9 @@ one placeholder in a session).
 A flow is read once, when it closes (``compact``), and then only its rows are kept. A value sent
 is first looked for in all the flow's answers as one text (their tokens, for a large flow where many
 values are sent), and an answer is parsed only when its text holds a value a later step sends and
-not yet seen, and read only until it has given each, so a page of large list reads costs little. Path values are found by position; the names of the template's parameters are given
-at the end (``finish``), when undocumented templates are known.
+no earlier answer gave, and read only until it has given each, so a page of large list reads costs
+little. Path values are found by position; the names of the template's parameters are given at the
+end (``finish``), when undocumented templates are known.
 """
 
 from __future__ import annotations
@@ -432,10 +433,7 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
     wanted = {v for row in sent.values() for _, _, v in row}
     if len(wanted) > MAX_WANTED:  # each answer is tested for each wanted value: keep that bounded
         wanted = set(sorted(wanted, key=lambda v: (-len(v), v))[:MAX_WANTED])
-    last: dict[str, int] = {}  # a value -> the last step that sends it
-    for i, row in sent.items():
-        for _, _, v in row:
-            last[v] = i
+    last = {v: i for i, row in sent.items() for _, _, v in row}  # a value -> the last step that sends it
     done: dict[int, list[str]] = {}  # a step -> the values no step after it sends
     for v in wanted:
         done.setdefault(last[v], []).append(v)
