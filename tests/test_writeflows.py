@@ -252,6 +252,65 @@ def test_many_flows_go_to_disk_and_come_back_the_same() -> None:
     assert list(a.json_lines()) == [jsoncodec.dumps(f) for f in b]
 
 
+def _reference_workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """Per written (method, template), its first three distinct sentences, flows and steps read in order."""
+    from portalspec.writeflows.context import sentences
+
+    out: dict[tuple[str, str], list[str]] = {}
+    for f in flows:
+        for method, template, sentence in sentences(f):
+            kept = out.setdefault((method, template), [])
+            if sentence not in kept and len(kept) < 3:
+                kept.append(sentence)
+    return out
+
+
+def test_the_sentences_made_as_flows_close_are_those_of_the_flows_read_in_order() -> None:
+    """The overlay's sentences (``x-nodoc-operation-context.workflows``) are made as flows are compacted
+    and kept as they come, closing order and disk or not: they are the first three distinct ones of
+    the flows in the report's order, also for flows whose steps are named at the end."""
+    from dataclasses import replace
+
+    from portalspec.writeflows.context import workflows
+
+    rng = random.Random(5)
+    calls = []
+    for i, (page, step) in enumerate(_calls(11, n=3000)):
+        tpl = f"/x{rng.randrange(6)}/{{n}}"
+        calls.append((page, replace(step, template=tpl, operation_id="op", spec="s") if i % 9 else step))
+    kept, spilled = FlowCollector(60), FlowCollector(60, spill=True)
+    for page, step in calls:
+        kept.add(page, step)
+        spilled.add(page, step)
+    name = lambda host, method, path: f"/named{int(path.rsplit('/', 1)[1]) % 4}"  # noqa: E731
+    flows = list(kept.flows(name))
+    want = _reference_workflows(flows)
+    assert sum(len(v) == 3 for v in want.values()) >= 4 and any(k[1].startswith("/named") for k in want)
+    assert spilled._spill is not None and spilled._spill.offsets
+    assert workflows(spilled.flows(name)) == workflows(kept.flows(name)) == workflows(flows) == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["POST", "PATCH"]), st.sampled_from(["/a", "/b"]),
+                          st.sampled_from("pqrstu")), min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_sentences_kept_are_the_first_whatever_order_flows_come_in(rows, rng) -> None:  # type: ignore[no-untyped-def]
+    from portalspec.writeflows.context import Contexts
+
+    flows = [rows[i:i + 3] for i in range(0, len(rows), 3)]
+    want: dict[tuple[str, str], list[str]] = {}
+    for found in flows:
+        for method, template, sentence in found:
+            kept = want.setdefault((method, template), [])
+            if sentence not in kept and len(kept) < 3:
+                kept.append(sentence)
+    order = list(enumerate(flows))
+    rng.shuffle(order)
+    got = Contexts()
+    for n, found in order:
+        got.add(n, found)
+    assert got.result() == want
+
+
 def _reference_links(steps: list[Step]) -> list[list[Any]]:
     """Lineage by its definition: every value a step from the first write on sends, linked to the
     first earlier answer (and place in it) that gave it, every answer read in full."""

@@ -22,6 +22,7 @@ import yaml
 from .. import __version__
 from ..paths import display_path
 from ..specs.hosts import HostServers
+from ..writeflows.context import workflows as flow_workflows
 from .apply import AFTER
 from .locate import _pointer_tokens, body_schema, jsonpath, operation_cursor, parent_object
 from .naming import operation_id, summary
@@ -77,39 +78,6 @@ def _responses(u: dict[str, Any], neighbour: dict[str, Any] | None, reuse: Any =
                if u.get("blocked") else "Not observed: found in the portal's code, never called"
                if u.get("code_route") else "Observed in live capture")
         out["default"] = {"description": why}
-    return out
-
-
-def _workflows(flows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
-    """Per written (method, template): a sentence naming the reads before it and where its values came from."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for f in flows:
-        steps = f["steps"]
-        into: dict[int, list[dict[str, Any]]] = {}
-        for lk in f["lineage"]:
-            into.setdefault(lk["to"]["step"], []).append(lk)
-        before: dict[str, None] = {}  # the reads so far, in the order first seen
-        for s in steps:
-            if s["role"] not in ("write", "export") or not s["template"]:
-                if s["role"] in ("read", "poll") and s["template"]:
-                    before.setdefault(f"{s['method']} {s['template']}")
-                continue
-            key = (s["method"], s["template"])
-            if len(out.get(key, ())) >= 3:
-                continue
-            reads = list(before)[-3:]
-            links = into.get(s["index"], [])[:3]
-            sentence = f"Seen after {', '.join(reads)}" if reads else "Seen as the first call of its page"
-            if links:
-                parts = []
-                for lk in links:
-                    src = steps[lk["from"]["step"] - 1]
-                    parts.append(f"{lk['to']['pointer']} from {src['method']} {src['template'] or src['url']} "
-                                 f"{lk['from']['pointer']}")
-                sentence += "; sends " + ", ".join(parts)
-            sentence += "."
-            if sentence not in out.setdefault(key, []) and len(out[key]) < 3:
-                out[key].append(sentence)
     return out
 
 
@@ -186,17 +154,19 @@ def _documented_workflows(report: dict[str, Any], planner: PlacementPlanner, ind
     if index is None:
         return
     by_key = {(op.method, op.path): op for op in index.operations}
+    uses_context: dict[str, bool] = {}  # a spec's name -> whether it uses the extension (the first spec of that name)
+    for spec in index.specs:
+        if spec.name not in uses_context:
+            uses_context[spec.name] = any(o.context for o in spec.operations)
+    files: dict[str, str] = {}
     for (method, template), sentences in sorted(workflows.items()):
         op = by_key.get((method, template))
-        if op is None:
-            continue
-        spec = next((s for s in index.specs if s.name == op.spec), None)
-        if spec is None:
+        if op is None or op.spec not in uses_context:
             continue
         tokens = _pointer_tokens(op.source_pointer)
-        file = str(Path(op.source_file).resolve())
+        file = files.get(op.source_file) or files.setdefault(op.source_file, str(Path(op.source_file).resolve()))
         context = op.context if op.context else None
-        if any(o.context for o in spec.operations):
+        if uses_context[op.spec]:
             if context is None:
                 actions[file].append({"target": jsonpath(tokens), "description": "write flow seen in live capture",
                                       "update": {"x-nodoc-operation-context": {"workflows": sentences}}})
@@ -242,7 +212,7 @@ def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes
     planner = PlacementPlanner(report, index)
     hosts = HostServers(index)
     pending: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    workflows = _workflows(report.get("flows") or [])
+    workflows = flow_workflows(report.get("flows") or [])
     for u in report["undocumented"] + (code_only(report) if include_code_routes else []):
         where = hosts.spec_for(u["host"], u["template"])
         if where is None:

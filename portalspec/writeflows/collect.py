@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from .. import jsoncodec
 from ..fixtures.store import read_span
 from ..specs.model import WRITE_METHODS
+from .context import Contexts, Sentence, sentences
 from .lineage import answer_headers, compact, sent_headers
 from .lineage import finish as finish_flow
 
@@ -67,6 +68,24 @@ class Step:
         return Unread(self.t, self.method, self.template, self.operation_id, self.spec, self.params, *self.span)
 
 
+class Closed(NamedTuple):
+    """A closed flow as it is kept and crosses processes: ``lineage.compact``'s flow as its JSON line
+    (without ``t``), when and where it started, whether ``finish`` has steps to name in it, and, if
+    not, its writes' sentences (``context.sentences``; if so, they are made once it is named)."""
+
+    t: float
+    page: str
+    line: bytes
+    named: bool
+    sentences: list[Sentence]
+
+    @classmethod
+    def of(cls, flow: dict[str, Any]) -> "Closed":
+        named = "_name" in flow
+        return cls(flow["t"], flow["page"], jsoncodec.dumps({k: v for k, v in flow.items() if k != "t"}), named,
+                   [] if named else sentences(flow))
+
+
 class Unread(NamedTuple):
     """A read before its segment's first write: where its line is in the capture, and its match."""
 
@@ -103,7 +122,7 @@ class Segment:
     dropped: int = 0
     head: bool = False
     eager: bool = False  # the page's segment before had a write: its reads are kept as steps, not places
-    done: dict[str, Any] | None = None  # its flow, compacted while its steps are these (``settle``)
+    done: Closed | None = None  # its flow, compacted while its steps are these (``settle``)
 
     @property
     def first_t(self) -> float:
@@ -134,11 +153,13 @@ class Segment:
         first = next((i for i, s in enumerate(self.steps) if s.method in WRITE_METHODS), len(self.steps))
         return self.steps[max(0, first - MAX_READS_BEFORE_WRITE):]
 
+    def closed(self) -> Closed:
+        """The segment as a closed flow (``flow``), compacted once."""
+        return self.done if self.done is not None else Closed.of(self.flow())
+
     def flow(self) -> dict[str, Any]:
         """The segment as a closed flow (``lineage.compact``); its unread steps read now, asked what they
         sent if they are writes or a write came before them (a range before may have ended with one)."""
-        if self.done is not None:
-            return self.done
         steps: list[Step] = []
         lost, written, budget = 0, False, FLOW_BODIES_READ
         for s in self.trimmed():
@@ -225,8 +246,8 @@ SPILL_AT = 32  # closed flows held in memory before they go to the spill file
 
 
 class Spill:
-    """Closed flows on disk (one JSON line each, without their start time ``t``, which the offsets
-    keep), so that memory does not grow with their number."""
+    """Closed flows on disk (their lines, ``Closed``), so that memory does not grow with their number; the
+    sentences of those with nothing to name are kept as they come (``Contexts``)."""
 
     def __init__(self) -> None:
         import tempfile
@@ -234,22 +255,23 @@ class Spill:
         self.file = tempfile.TemporaryFile()
         self.offsets: list[tuple[float, str, int]] = []  # (start time, page, byte offset)
         self.named: set[int] = set()  # offsets of flows with steps ``finish`` names
+        self.contexts = Contexts()
 
-    def add(self, flows: list[dict[str, Any]]) -> None:
+    def add(self, flows: list[Closed]) -> None:
         self.file.seek(0, 2)
+        at = self.file.tell()
         for f in flows:
-            at = self.file.tell()
-            self.offsets.append((f["t"], f["page"], at))
-            if "_name" in f:
+            self.offsets.append((f.t, f.page, at))
+            if f.named:
                 self.named.add(at)
-            self.file.write(jsoncodec.dumps({k: v for k, v in f.items() if k != "t"}) + b"\n")
+            else:
+                self.contexts.add((f.t, f.page, 1, at), f.sentences)
+            at += len(f.line) + 1
+        self.file.write(b"".join(f.line + b"\n" for f in flows))
 
     def line(self, offset: int) -> bytes:
         self.file.seek(offset)
         return self.file.readline()
-
-    def read(self, offset: int) -> dict[str, Any]:
-        return jsoncodec.loads(self.line(offset))  # type: ignore[no-any-return]
 
 
 TemplateOf = Callable[[str, str, str], "str | None"]  # (host, method, path) -> an undocumented call's template
@@ -260,8 +282,8 @@ class FlowList:
     or a slice; each is named as it is read (``lineage.finish`` with ``template_of``). Equal to a
     list of the same flows."""
 
-    def __init__(self, memory: list[dict[str, Any]], spill: Spill | None, template_of: TemplateOf) -> None:
-        order = [(f["t"], f["page"], 0, i) for i, f in enumerate(memory)]
+    def __init__(self, memory: list[Closed], spill: Spill | None, template_of: TemplateOf) -> None:
+        order = [(f.t, f.page, 0, i) for i, f in enumerate(memory)]
         if spill is not None:
             order += [(t, page, 1, off) for t, page, off in spill.offsets]
         order.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
@@ -272,19 +294,33 @@ class FlowList:
 
     def _get(self, n: int) -> dict[str, Any]:
         _, _, where, key = self._order[n]
-        raw = self._memory[key] if where == 0 else self._spill.read(key)  # type: ignore[union-attr]
-        return finish_flow(raw, n + 1, self._template_of)
+        line = self._memory[key].line if where == 0 else self._spill.line(key)  # type: ignore[union-attr]
+        return finish_flow(jsoncodec.loads(line), n + 1, self._template_of)
+
+    def _named(self, where: int, key: int) -> bool:
+        return self._memory[key].named if where == 0 else key in self._spill.named  # type: ignore[union-attr]
 
     def json_lines(self) -> Iterator[bytes]:
-        """Each flow as ``jsoncodec.dumps`` writes it once named, in order. A spilled flow with nothing to
-        name is its spilled line with its ``id`` put first (``lineage.finish`` gives the same keys in the
-        same order), so it is not parsed and written again."""
+        """Each flow as ``jsoncodec.dumps`` writes it once named, in order. A flow with nothing to name is
+        its line with its ``id`` put first (``lineage.finish`` gives the same keys in the same order), so
+        it is not parsed and written again."""
         for n, (_, _, where, key) in enumerate(self._order):
-            if where == 1 and key not in self._spill.named:  # type: ignore[union-attr]
-                line = self._spill.line(key)  # type: ignore[union-attr]
-                yield b'{"id":"flow-%d",' % (n + 1) + line[1:].rstrip(b"\n")
-            else:
+            if self._named(where, key):
                 yield jsoncodec.dumps(self._get(n))
+            else:
+                line = self._memory[key].line if where == 0 else self._spill.line(key)  # type: ignore[union-attr]
+                yield b'{"id":"flow-%d",' % (n + 1) + line[1:].rstrip(b"\n")
+
+    def contexts(self) -> dict[tuple[str, str], list[str]]:
+        """What the writes were seen after (``context.workflows``), from the sentences made as flows were
+        compacted; a flow with steps to name is named and read for them."""
+        out = self._spill.contexts.copy() if self._spill is not None else Contexts()
+        for n, (t, page, where, key) in enumerate(self._order):
+            if self._named(where, key):
+                out.add((t, page, where, key), sentences(self._get(n)))
+            elif where == 0:
+                out.add((t, page, where, key), self._memory[key].sentences)
+        return out.result()
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):
@@ -311,11 +347,11 @@ class FlowCollector:
     heads: dict[str, Segment] = field(default_factory=dict)
     head_closed: set[str] = field(default_factory=set)
     tails: dict[str, Segment] = field(default_factory=dict)
-    closed: list[dict[str, Any]] = field(default_factory=list)  # flows read and compacted (``lineage.compact``)
+    closed: list[Closed] = field(default_factory=list)  # flows read and compacted
     spill: bool = False
     _spill: Spill | None = None
 
-    def _closed(self, flow: dict[str, Any]) -> None:
+    def _closed(self, flow: Closed) -> None:
         self.closed.append(flow)
         if self.spill and len(self.closed) > SPILL_AT:
             if self._spill is None:
@@ -368,7 +404,7 @@ class FlowCollector:
         continues it (then the joined segment is compacted there), and its steps are kept as where their
         lines are. The range's own process does the compacting, and only places cross."""
         for seg in {id(s): s for s in [*self.heads.values(), *self.tails.values()]}.values():
-            done = seg.flow() if seg.writes else None
+            done = seg.closed() if seg.writes else None
             seg.steps = [s.unread() if type(s) is Step else s for s in seg.steps]
             seg.done = done
 
@@ -377,7 +413,7 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)  # kept: the range before may end with the same page
         elif seg.writes:
-            self._closed(seg.flow())
+            self._closed(seg.closed())
 
     def merge(self, later: "FlowCollector") -> None:
         """Fold the collector of the next byte range into this one."""
@@ -407,7 +443,7 @@ class FlowCollector:
                     self.heads[page] = head
                     self.head_closed.add(page)
                 elif head.writes:
-                    self._closed(head.flow())
+                    self._closed(head.closed())
             if later_tail is not None:
                 self.tails[page] = later_tail
 
@@ -415,7 +451,7 @@ class FlowCollector:
         if self.heads.get(page) is seg:
             self.head_closed.add(page)
         elif seg.writes:
-            self._closed(seg.flow())
+            self._closed(seg.closed())
 
     def flows(self, template_of: TemplateOf | None = None) -> FlowList:
         """Every flow, heads and open tails included, in time order, read one at a time and named by
@@ -424,6 +460,6 @@ class FlowCollector:
         seen: set[int] = set()
         for seg in list(self.heads.values()) + list(self.tails.values()):
             if seg.writes and id(seg) not in seen:
-                out.append(seg.flow())
+                out.append(seg.closed())
                 seen.add(id(seg))
         return FlowList(out, self._spill, template_of or (lambda host, method, path: None))
