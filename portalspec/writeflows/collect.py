@@ -83,7 +83,7 @@ class Closed(NamedTuple):
     def of(cls, flow: dict[str, Any]) -> "Closed":
         named = "_name" in flow
         return cls(flow["t"], flow["page"], jsoncodec.dumps({k: v for k, v in flow.items() if k != "t"}), named,
-                   [] if named else sentences(flow))
+                   [] if named else list(dict.fromkeys(sentences(flow))))  # a sentence's first place is what counts
 
 
 class Unread(NamedTuple):
