@@ -215,6 +215,8 @@ def test_parallel_report_equals_serial(tmp_path: Path) -> None:
         entries.append(_entry("GET", f"https://admin.demo-portal.example/api/things/{i}", 200, {"n": i, "s": f"v{i % 3}"}))
         entries.append(_entry("POST", "https://admin.demo-portal.example/api/roleAssignments", 201,
                               {"principalId": str(uuid.UUID(int=i + 1)), "roleDefinitionId": "r"}, {"principalId": "p", "x": i}))
+        for e in entries[-3:]:  # pages that change from range to range, several in one: the first ten are kept
+            e["request"]["headers"][0]["value"] = f"https://admin.cloud.microsoft/p{i // 40}-{i % 3}"
     (tmp_path / "p.har").write_text(json.dumps(har(entries)))
     import_file(tmp_path / "p.har", tmp_path / "cap", progress=False)
     specs = [str(ROOT / "specs" / "demo")]
@@ -223,6 +225,8 @@ def test_parallel_report_equals_serial(tmp_path: Path) -> None:
     serial = to_report(build_facts(index, [str(tmp_path / "cap")]))
     parallel = to_report(build_facts_parallel(index, specs, [str(tmp_path / "cap")], 2, chunk_bytes=20_000))
     assert serial["summary"]["calls"] == 1200 and serial["drift"] and serial["undocumented"]
+    assert {len(o["browsed_pages"]) for o in serial["operations"] if o["calls"]} == {10}
+    assert {len(u["browsed_pages"]) for u in serial["undocumented"]} == {10}
     assert parallel == serial
 
 

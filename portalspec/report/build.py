@@ -20,7 +20,7 @@ from ..matching.calls import call_from_entry
 from ..matching.matcher import Match
 from ..shapes.drift import DriftChecker, Finding, check_call, fold_pointer, response_for, media_schema, STANDARD_HEADERS
 from ..shapes.infer import SchemaAccumulator, is_placeholder_schema
-from ..shapes.paths import Shape, TemplateInferrer, spec_literals, spec_param_names
+from ..shapes.paths import PAGES_KEPT, Shape, TemplateInferrer, spec_literals, spec_param_names
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
 from ..urls import referer_page
@@ -94,7 +94,7 @@ class OpStats:
     response: SchemaAccumulator | None = None
     mutation_example: dict[str, Any] | None = None
     mutation_profile: dict[str, list[str]] | None = None
-    browsed: set[str] = field(default_factory=set)
+    browsed: dict[str, None] = field(default_factory=dict)  # the first ``PAGES_KEPT`` pages, in order
     variants: Counter[str] = field(default_factory=Counter)
 
 
@@ -254,8 +254,8 @@ class FactsBuilder:
             st.statuses[status] += 1
         st.blocked += blocked
         _seen(st, started)
-        if page and len(st.browsed) < 10:
-            st.browsed.add(page)
+        if page and len(st.browsed) < PAGES_KEPT:
+            st.browsed[page] = None
         if m.variant and m.variant.get("graphql"):
             st.variants[str(m.variant["graphql"])] += 1
         if op.method in WRITE_METHODS and op.key not in self.made.mutations:  # made: this builder, or a range before
@@ -321,8 +321,8 @@ def _add_to_shape(shape: Shape, entry: dict[str, Any], ref: dict[str, Any], star
     if started:
         shape.first_seen = min(filter(None, [shape.first_seen, started]))
         shape.last_seen = max(filter(None, [shape.last_seen, started]))
-    if page and len(shape.referers) < 10:
-        shape.referers.add(page)
+    if page and len(shape.referers) < PAGES_KEPT:
+        shape.referers[page] = None
 
 
 def note_kind(note: str) -> str:

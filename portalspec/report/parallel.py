@@ -19,7 +19,7 @@ from .. import gcpolicy
 from ..fixtures.store import CaptureReader
 from ..specs.index import SpecIndex
 from ..shapes.drift import DriftChecker
-from ..shapes.paths import TemplateInferrer
+from ..shapes.paths import TemplateInferrer, keep_pages
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector
 from .build import Facts, FactsBuilder, Made, _seen, spec_words
 
@@ -136,7 +136,7 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
                 setattr(mine, attr, other if getattr(mine, attr) is None else getattr(mine, attr).merge(other))
         if mine.mutation_example is None:
             mine.mutation_example, mine.mutation_profile = st.mutation_example, st.mutation_profile
-        mine.browsed |= set(list(st.browsed)[: max(0, 10 - len(mine.browsed))])
+        keep_pages(mine.browsed, st.browsed)
         mine.variants.update(st.variants)
     for key, agg in part.findings.items():
         mine_f = total.findings.get(key)
@@ -150,7 +150,7 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
         bucket = total.inferrer.shapes[hm]
         for skey, shape in shapes.items():
             if skey in bucket:
-                bucket[skey].merge(shape)
+                bucket[skey].merge(shape, later_range=True)
             else:
                 bucket[skey] = shape
     total.inferrer.dropped += part.inferrer.dropped

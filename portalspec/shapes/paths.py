@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import unquote
 
 from ..redaction.detectors import EMAIL_RE, GUID_RE, reads_as_words
@@ -153,12 +153,14 @@ class Shape:
     example: dict[str, Any] | None = None
     first_seen: str | None = None
     last_seen: str | None = None
-    referers: set[str] = field(default_factory=set)
+    referers: dict[str, None] = field(default_factory=dict)  # the first ``PAGES_KEPT`` pages, in order
     blocked: int = 0
     odata_keys: dict[int, tuple[tuple[str, bool], ...]] = field(default_factory=dict)  # Name(k1={k1},k2='{k2}')
     odata: dict[int, dict[str, ParamEvidence]] = field(default_factory=dict)
 
-    def merge(self, o: "Shape") -> None:
+    def merge(self, o: "Shape", later_range: bool = False) -> None:
+        """Fold ``o`` in: another shape of one template, or (``later_range``) this shape from the next byte
+        range, whose pages are taken as one pass over both would have kept them."""
         self.calls += o.calls
         self.blocked += o.blocked
         for i, keys in o.odata_keys.items():
@@ -181,8 +183,21 @@ class Shape:
         self.example = self.example or o.example
         self.first_seen = min(filter(None, [self.first_seen, o.first_seen]), default=None)
         self.last_seen = max(filter(None, [self.last_seen, o.last_seen]), default=None)
-        if len(self.referers) < 20:
-            self.referers |= set(list(o.referers)[:20])
+        if later_range:
+            keep_pages(self.referers, o.referers)
+        elif len(self.referers) < 20:
+            self.referers.update(o.referers)
+
+
+PAGES_KEPT = 10  # pages an operation or a call shape keeps (the first seen)
+
+
+def keep_pages(mine: dict[str, None], later: Iterable[str]) -> None:
+    """Add ``later`` pages, in order, until ``mine`` holds ``PAGES_KEPT``."""
+    for page in later:
+        if len(mine) >= PAGES_KEPT:
+            return
+        mine[page] = None
 
 
 def split_segments(path: str) -> list[str]:
