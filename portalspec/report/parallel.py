@@ -23,7 +23,9 @@ from ..shapes.paths import TemplateInferrer, keep_pages
 from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector
 from .build import Facts, FactsBuilder, Made, _seen, spec_words
 
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024  # a range's bytes at least, and by default in ``plan_chunks``
+MAX_CHUNK_BYTES = 32 * 1024 * 1024
+RANGES_PER_JOB = 4  # enough for the jobs to end near together; fewer ranges, less to pass on and merge
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 
 
@@ -67,6 +69,13 @@ def plan_chunks(captures: list[str], chunk_bytes: int | None = None) -> list[Chu
 
 def capture_bytes(captures: list[str]) -> int:
     return sum(s.stat().st_size for c in captures for s in CaptureReader(c, warn=lambda m: None).shards())
+
+
+def range_bytes(total: int, jobs: int) -> int:
+    """The size of the ranges a parallel report reads: ``RANGES_PER_JOB`` per job, between ``CHUNK_BYTES``
+    and ``MAX_CHUNK_BYTES``. Each range's Facts hold every operation it touched and are passed on and
+    merged, a cost that grows with the number of ranges, not of calls."""
+    return min(MAX_CHUNK_BYTES, max(CHUNK_BYTES, total // (jobs * RANGES_PER_JOB)))
 
 
 @dataclass
@@ -165,7 +174,7 @@ def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list
 
     from ..pool import worker_context
 
-    chunks = plan_chunks(captures, chunk_bytes)
+    chunks = plan_chunks(captures, chunk_bytes or range_bytes(capture_bytes(captures), jobs))
     total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=True),
                   inferrer=TemplateInferrer(*spec_words(index)))
     run = uuid.uuid4().hex
