@@ -57,7 +57,7 @@ def test_ranges_merged_in_order_find_the_flows_one_pass_finds() -> None:
         cuts = sorted(rng.sample(range(1, len(calls)), 6))
         parts = []
         for a, b in zip([0, *cuts], [*cuts, len(calls)]):
-            c = FlowCollector(60)
+            c = FlowCollector(60, ranged=True)
             for page, step in calls[a:b]:
                 c.add(page, step)
             parts.append(c)
@@ -65,6 +65,47 @@ def test_ranges_merged_in_order_find_the_flows_one_pass_finds() -> None:
         for p in parts:
             total.merge(p)
         assert _segments(total) == expected
+
+
+def _busy_calls(seed: int) -> list[tuple[str, Step]]:
+    """A busy day: one page that reads more than a flow holds before its first write, then writes
+    without an idle gap for longer than a flow holds; times now and then a little out of order."""
+    rng = random.Random(seed)
+    t, out = 0.0, []
+    for i in range(2500):
+        t += rng.choice([0.5, 1, 1, 2, 5]) if rng.random() > 0.004 else 61 + rng.random() * 100
+        page = rng.choices(["/a", "/b", "/c"], [7, 2, 1])[0]
+        write = (i > 800 or page != "/a") and rng.random() < 0.2
+        at = t - rng.uniform(0, 30) if rng.random() < 0.03 else t
+        out.append((page, _step(at, rng.choice(["POST", "PATCH"]) if write else "GET", f"/api/x/{i}",
+                                resp={"id": f"item-{i:05d}"}, req={"ref": f"item-{rng.randrange(max(i, 1)):05d}"})))
+    return out
+
+
+def test_busy_pages_cut_into_ranges_find_the_flows_one_pass_finds() -> None:
+    """Pages busier than a flow holds: byte ranges merged in order find the flows one pass finds, lineage
+    included, and no write is lost: a flow full at ``MAX_STEPS`` steps is followed by the next on its page."""
+    from portalspec.writeflows import collect
+
+    for seed in range(3):
+        calls = _busy_calls(seed)
+        whole = FlowCollector(60)
+        for page, step in calls:
+            whole.add(page, step)
+        expected = list(whole.flows())
+        writes = sum(1 for _, s in calls if s.method != "GET")
+        assert sum(f["writes"] for f in expected) == writes  # none lost
+        assert max(len(f["steps"]) for f in expected) == collect.MAX_STEPS and sum(f["lineage"] != [] for f in expected) > 5
+        for cut_seed in range(3):
+            cuts = sorted(random.Random(cut_seed).sample(range(1, len(calls)), 5))
+            total = FlowCollector(60)
+            for a, b in zip([0, *cuts], [*cuts, len(calls)]):
+                part = FlowCollector(60, ranged=True)
+                for page, step in calls[a:b]:
+                    part.add(page, step)
+                part.settle()
+                total.merge(part)
+            assert list(total.flows()) == expected
 
 
 def test_a_gap_cuts_a_flow_and_read_only_segments_are_no_flows() -> None:
@@ -189,7 +230,7 @@ def test_memory_of_a_read_only_page_is_bounded() -> None:
     c = FlowCollector(60)
     for i in range(5000):
         c.add("/dashboard", _step(i, "GET", f"/api/tiles/{i}"))
-    assert len(c.tails["/dashboard"].steps) <= collect.MAX_STEPS  # a first segment keeps more: a range before may end in writes
+    assert len(c.tails["/dashboard"].steps) == collect.MAX_READS_BEFORE_WRITE  # the last reads before a write
     assert c.flows() == []
 
 
@@ -485,7 +526,7 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
                              {"step": 3, "location": "header", "pointer": "If-Match"})]
     assert reads == [spans[0][0]]  # the one read a flow holds was read again, once
     merged = fill(FlowCollector(60), range(2))
-    merged.merge(fill(FlowCollector(60), range(2, 7)))  # the If-Match read is the later range's first call
+    merged.merge(fill(FlowCollector(60, ranged=True), range(2, 7)))  # the If-Match read is the later range's first call
     assert links(merged) == links(whole)
     shard.write_text("")  # a capture replaced since: its line is lost, and the flow says so
     lost = fill(FlowCollector(60), range(2))
@@ -549,9 +590,10 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
         cuts = sorted(random.Random(seed).sample(range(1, len(calls)), 8))
         total = FlowCollector(60)
         for a, b in zip([0, *cuts], [*cuts, len(calls)]):
-            part = fill(FlowCollector(60), range(a, b))
+            part = fill(FlowCollector(60, ranged=True), range(a, b))
             part.settle()
-            assert all(type(s) is Unread for seg in [*part.heads.values(), *part.tails.values()] for s in seg.steps)
+            assert all(type(s) is Unread for seg in part.tails.values() for s in seg.steps)
+            assert all(type(s) is Unread for calls in part.opening.values() for s in calls)
             total.merge(pickle.loads(pickle.dumps(part)))  # as a worker's result crosses
         assert list(total.flows()) == whole
 
@@ -599,7 +641,7 @@ def test_lineage_reads_large_bodies_from_the_capture(tmp_path, monkeypatch) -> N
         if cut is None:
             c = fill(FlowCollector(60), range(len(spans)))
         else:  # two byte ranges, each settled in its own process and merged, as a parallel report does
-            c, later = fill(FlowCollector(60), range(cut)), fill(FlowCollector(60), range(cut, len(spans)))
+            c, later = fill(FlowCollector(60), range(cut)), fill(FlowCollector(60, ranged=True), range(cut, len(spans)))
             c.settle()
             later.settle()
             c.merge(pickle.loads(pickle.dumps(later)))

@@ -166,12 +166,14 @@ class FactsBuilder:
 
     def __init__(self, index: SpecIndex, captures: list[str], infer_all: bool = False,
                  flow_gap: float | None = DEFAULT_GAP_S, spill: bool = False, checker: DriftChecker | None = None,
-                 words: tuple[frozenset[str], dict[str, str]] | None = None, made: Made | None = None) -> None:
+                 words: tuple[frozenset[str], dict[str, str]] | None = None, made: Made | None = None,
+                 ranged: bool = False) -> None:
         """``flow_gap=None``: no write flows (``report --no-flows``). A worker that reads many ranges passes
-        what it keeps between them: its ``checker``, the specs' ``words`` (``spec_words``) and what it ``made``."""
+        what it keeps between them: its ``checker``, the specs' ``words`` (``spec_words``) and what it ``made``;
+        ``ranged``: its calls are one byte range of a parallel report (``FlowCollector.ranged``)."""
         literals, names = words or spec_words(index)
-        self.facts = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill),
-                           inferrer=TemplateInferrer(literals, names))
+        flows = FlowCollector(flow_gap or DEFAULT_GAP_S, spill=spill, ranged=ranged)
+        self.facts = Facts(index=index, captures=captures, flows=flows, inferrer=TemplateInferrer(literals, names))
         self.flows = flow_gap is not None
         self._t = 0.0  # the last call's time, for calls that have none
         self.checker = checker or DriftChecker()

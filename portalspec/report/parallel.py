@@ -102,7 +102,8 @@ def _worker(spec_paths: list[str], chunk: Chunk, flow_gap: float | None, run: st
         kept = _kept[key] = _Kept(index, DriftChecker(), spec_words(index))
     if kept.run != run:
         kept.run, kept.made = run, Made()
-    b = FactsBuilder(kept.index, [], flow_gap=flow_gap, checker=kept.checker, words=kept.words, made=kept.made)
+    b = FactsBuilder(kept.index, [], flow_gap=flow_gap, checker=kept.checker, words=kept.words, made=kept.made,
+                     ranged=True)
     b.add_range(chunk.capture, Path(chunk.shard), chunk.start, chunk.end, chunk.first_line)
     facts = b.facts
     facts.flows.settle()  # flows compacted here, in parallel; only places cross

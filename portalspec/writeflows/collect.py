@@ -19,6 +19,7 @@ as steps (their answers only), which costs less than reading them again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -112,42 +113,33 @@ class Unread(NamedTuple):
 
 @dataclass
 class Segment:
-    """A page's calls between idle gaps. Reads before the first write are trimmed to the last
-    ``MAX_READS_BEFORE_WRITE`` when the flow is read; while collecting, a range's first segment of a
-    page (``head``) keeps up to ``MAX_STEPS`` of them, since the range before may end with writes."""
+    """A page's calls between idle gaps, up to ``MAX_STEPS`` steps (a full segment is followed by the
+    next on its page). Of the reads before its first write, the last ``MAX_READS_BEFORE_WRITE`` are kept."""
 
     page: str
     steps: list[Step | Unread] = field(default_factory=list)
     writes: int = 0
-    dropped: int = 0
-    head: bool = False
+    dropped: int = 0  # steps whose lines were lost since
     eager: bool = False  # the page's segment before had a write: its reads are kept as steps, not places
     done: Closed | None = None  # its flow, compacted while its steps are these (``settle``)
+    last_call: float = -math.inf  # the time of the last call added: an idle gap is counted from it
 
     @property
     def first_t(self) -> float:
         return self.steps[0].t
 
     @property
-    def last_t(self) -> float:
-        return self.steps[-1].t
+    def full(self) -> bool:
+        return len(self.steps) >= MAX_STEPS
 
     def append(self, step: Step | Unread) -> None:
         self.done = None
+        self.last_call = step.t
         write = step.method in WRITE_METHODS
-        if not write and not self.writes and len(self.steps) >= (MAX_STEPS if self.head else MAX_READS_BEFORE_WRITE):
+        if not write and not self.writes and len(self.steps) >= MAX_READS_BEFORE_WRITE:
             self.steps.pop(0)  # reads long before any write: the oldest go
-        elif len(self.steps) >= MAX_STEPS:
-            self.dropped += 1
-            return
         self.writes += write
         self.steps.append(step)
-
-    def join(self, later: "Segment") -> "Segment":
-        out = Segment(self.page, [], 0, self.dropped + later.dropped)
-        for s in self.steps + later.steps:
-            out.append(s)
-        return out
 
     def trimmed(self) -> list[Step | Unread]:
         first = next((i for i, s in enumerate(self.steps) if s.method in WRITE_METHODS), len(self.steps))
@@ -339,16 +331,22 @@ class FlowList:
 
 @dataclass
 class FlowCollector:
-    """Per page: its first segment (``heads``, kept whole: a range before may continue it), the
-    flows closed in between, and its current segment (``tails``). In the process that writes the
-    report (``spill=True``), closed flows beyond ``SPILL_AT`` go to a spill file."""
+    """Per page, its current segment (``tails``), and the flows closed before. In the process that writes
+    the report (``spill=True``), closed flows beyond ``SPILL_AT`` go to a spill file.
+
+    A collector of one byte range of a parallel report (``ranged``) also keeps each page's calls from the
+    range's start to its first idle gap (``opening``, as places) and holds back the flows closed among
+    them (``held``): the range before may continue that page, and then the merge adds those calls again,
+    one by one, to its segment, as one pass would have (``merge``)."""
 
     gap: float = DEFAULT_GAP_S
-    heads: dict[str, Segment] = field(default_factory=dict)
-    head_closed: set[str] = field(default_factory=set)
     tails: dict[str, Segment] = field(default_factory=dict)
     closed: list[Closed] = field(default_factory=list)  # flows read and compacted
     spill: bool = False
+    ranged: bool = False
+    opening: dict[str, list[Step | Unread]] = field(default_factory=dict)
+    opened: set[str] = field(default_factory=set)  # pages whose opening ended at an idle gap in the range
+    held: dict[str, list[Closed]] = field(default_factory=dict)
     _spill: Spill | None = None
 
     def _closed(self, flow: Closed) -> None:
@@ -359,21 +357,33 @@ class FlowCollector:
             self._spill.add(self.closed)
             self.closed = []
 
+    def _opening(self, page: str) -> bool:
+        return self.ranged and page in self.opening and page not in self.opened
+
     def _segment(self, page: str, t: float) -> Segment:
         tail = self.tails.get(page)
         eager = False
-        if tail is not None and t - tail.last_t > self.gap:
-            eager = tail.writes > 0
-            self._close(page, tail)
-            tail = None
+        if tail is not None:
+            idle = t - tail.last_call > self.gap
+            if idle or tail.full:
+                eager = tail.writes > 0
+                self._close(page, tail)
+                if idle and self._opening(page):
+                    self.opened.add(page)
+                tail = None
         if tail is None:
-            tail = self.tails[page] = Segment(page, head=page not in self.heads, eager=eager)
-            if tail.head:
-                self.heads[page] = tail
+            tail = self.tails[page] = Segment(page, eager=eager)
+            if self.ranged and page not in self.opening:
+                self.opening[page] = []
         return tail
 
+    def _append(self, page: str, seg: Segment, step: Step | Unread) -> None:
+        seg.append(step)
+        if self._opening(page):
+            self.opening[page].append(step.unread() if type(step) is Step else step)
+
     def add(self, page: str, step: Step) -> None:
-        self._segment(page, step.t).append(step)
+        self._append(page, self._segment(page, step.t), step)
 
     def add_call(self, page: str, t: float, entry: dict[str, Any], match: Any, host: str, path: str, query: str,
                  span: tuple[Path, int, int] | None = None) -> None:
@@ -383,83 +393,63 @@ class FlowCollector:
         op = match.op
         template, op_id, spec = (op.path, op.operation_id, op.spec) if op is not None else (None, None, None)
         if span is None:
-            seg.append(step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t))
-            return
-        sends = bool(seg.writes) or match.method in WRITE_METHODS
-        # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
-        # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
-        if sends or seg.eager:
-            req, resp = entry.get("request") or {}, entry.get("response") or {}
-            answer = _whole(resp.get("content"))
-            sent = _whole(req.get("postData")) if sends else None
-            if not (_long(answer) or _long(sent)):
-                seg.append(_step(entry, req, resp, match.method, template, op_id, spec, match.params, host, path,
-                                 query, t, sends, span, _kept(sent), _kept(answer)))
-                return
-        seg.append(Unread(t, match.method, template, op_id, spec, match.params, *span))
+            step: Step | Unread = step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t)
+        else:
+            step = Unread(t, match.method, template, op_id, spec, match.params, *span)
+            sends = bool(seg.writes) or match.method in WRITE_METHODS
+            # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
+            # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
+            if sends or seg.eager:
+                req, resp = entry.get("request") or {}, entry.get("response") or {}
+                answer = _whole(resp.get("content"))
+                sent = _whole(req.get("postData")) if sends else None
+                if not (_long(answer) or _long(sent)):
+                    step = _step(entry, req, resp, match.method, template, op_id, spec, match.params, host, path,
+                                 query, t, sends, span, _kept(sent), _kept(answer))
+        self._append(page, seg, step)
 
     def settle(self) -> None:
-        """Ready to cross to the process that merges ranges (``merge``): each segment that a range beside may
-        continue (heads and open tails) is compacted now, as if none did, which is so unless a neighbour
-        continues it (then the joined segment is compacted there), and its steps are kept as where their
-        lines are. The range's own process does the compacting, and only places cross."""
-        for seg in {id(s): s for s in [*self.heads.values(), *self.tails.values()]}.values():
+        """Ready to cross to the process that merges ranges (``merge``): each open segment is compacted now,
+        as if no later range continued it, which is so unless one does (then the merge adds that range's
+        opening calls to it), and its steps are kept as where their lines are. The range's own process
+        does the compacting, and only places cross."""
+        for seg in self.tails.values():
             done = seg.closed() if seg.writes else None
             seg.steps = [s.unread() if type(s) is Step else s for s in seg.steps]
             seg.done = done
 
     def _close(self, page: str, seg: Segment) -> None:
         del self.tails[page]
-        if self.heads.get(page) is seg:
-            self.head_closed.add(page)  # kept: the range before may end with the same page
-        elif seg.writes:
-            self._closed(seg.closed())
+        if seg.writes:
+            if self._opening(page):
+                self.held.setdefault(page, []).append(seg.closed())  # the range before may continue it
+            else:
+                self._closed(seg.closed())
 
     def merge(self, later: "FlowCollector") -> None:
-        """Fold the collector of the next byte range into this one."""
+        """Fold the collector of the next byte range (``ranged``) into this one."""
         for f in later.closed:
             self._closed(f)
-        for page, head in later.heads.items():
-            tail = self.tails.pop(page, None)
-            later_tail = later.tails.get(page)
-            head_open = page not in later.head_closed
-            if tail is not None and head.first_t - tail.last_t <= self.gap:
-                joined = tail.join(head)
-                if self.heads.get(page) is tail:
-                    self.heads[page] = joined
-                if head_open:
-                    self.tails[page] = joined
-                    continue
-                self._keep(page, joined)
-            else:
-                if tail is not None:
-                    self._keep(page, tail)
-                if head_open:
-                    if page not in self.heads:
-                        self.heads[page] = head
-                    self.tails[page] = head
-                    continue
-                if page not in self.heads:
-                    self.heads[page] = head
-                    self.head_closed.add(page)
-                elif head.writes:
-                    self._closed(head.closed())
-            if later_tail is not None:
-                self.tails[page] = later_tail
-
-    def _keep(self, page: str, seg: Segment) -> None:
-        if self.heads.get(page) is seg:
-            self.head_closed.add(page)
-        elif seg.writes:
-            self._closed(seg.closed())
+        for page, calls in later.opening.items():
+            tail = self.tails.get(page)
+            if tail is not None and not tail.full and calls[0].t - tail.last_call <= self.gap:  # continued
+                for step in calls:
+                    self._append(page, self._segment(page, step.t), step)
+                if page in later.opened:  # the later range's segment after the gap is the page's now
+                    self._close(page, self.tails[page])
+                    if page in later.tails:
+                        self.tails[page] = later.tails[page]
+                continue
+            if tail is not None:
+                self._close(page, tail)
+            for f in later.held.get(page, ()):
+                self._closed(f)
+            if page in later.tails:
+                self.tails[page] = later.tails[page]
 
     def flows(self, template_of: TemplateOf | None = None) -> FlowList:
         """Every flow, heads and open tails included, in time order, read one at a time and named by
         ``lineage.finish`` with ``template_of`` (by default, no undocumented templates)."""
-        out = list(self.closed)
-        seen: set[int] = set()
-        for seg in list(self.heads.values()) + list(self.tails.values()):
-            if seg.writes and id(seg) not in seen:
-                out.append(seg.closed())
-                seen.add(id(seg))
+        out = list(self.closed) + [f for held in self.held.values() for f in held]
+        out += [seg.closed() for seg in self.tails.values() if seg.writes]
         return FlowList(out, self._spill, template_of or (lambda host, method, path: None))
