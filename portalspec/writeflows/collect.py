@@ -1,14 +1,17 @@
 """Calls grouped into write flows: the calls of one page (Referer and the browser's tab where known),
-cut at idle gaps, that hold at least one write.
+cut at idle gaps (counted from the page's call before) and after ``MAX_STEPS`` steps, that hold at
+least one write.
 
 Memory does not grow with the number of calls: a page keeps only its current segment (at most
 ``MAX_READS_BEFORE_WRITE`` reads before its first write, ``MAX_STEPS`` steps in all), and a
 step keeps its bodies as text (up to ``BODY_KEPT``; a call with a longer one is kept as where its
 line is, and read again, whole, when its flow closes) until its flow is closed; only then are values
 read out for roles and lineage (``lineage.py``). Collectors of consecutive byte ranges merge in
-order (``merge``), so a parallel report finds the same flows as a serial one. A range's own process
-compacts the segments a neighbouring range may continue (``settle``), as if none did; only where
-one does is the joined segment read again, in the process that merges.
+order (``merge``), so a parallel report finds the same flows as a serial one: a range keeps the
+places of each page's calls up to its first idle gap, which the merge adds again to the page's
+segment where the range before continues it. A range's own process compacts its segments as if
+none were continued (``settle``, ``held``); only where one is are they read again, in the process
+that merges.
 
 Most calls are reads that no write follows on their page. A read before its segment's first write
 is kept as where its line is (``Unread``) and read again from the capture only if a write comes
@@ -141,10 +144,6 @@ class Segment:
         self.writes += write
         self.steps.append(step)
 
-    def trimmed(self) -> list[Step | Unread]:
-        first = next((i for i, s in enumerate(self.steps) if s.method in WRITE_METHODS), len(self.steps))
-        return self.steps[max(0, first - MAX_READS_BEFORE_WRITE):]
-
     def closed(self) -> Closed:
         """The segment as a closed flow (``flow``), compacted once."""
         return self.done if self.done is not None else Closed.of(self.flow())
@@ -154,7 +153,7 @@ class Segment:
         sent if they are writes or a write came before them (a range before may have ended with one)."""
         steps: list[Step] = []
         lost, written, budget = 0, False, FLOW_BODIES_READ
-        for s in self.trimmed():
+        for s in self.steps:
             written = written or s.method in WRITE_METHODS
             if type(s) is Unread:
                 read = s.read(sends=written, limit=budget)
