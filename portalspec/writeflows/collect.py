@@ -335,8 +335,10 @@ class FlowCollector:
 
     A collector of one byte range of a parallel report (``ranged``) also keeps each page's calls from the
     range's start to its first idle gap (``opening``, as places) and holds back the flows closed among
-    them (``held``): the range before may continue that page, and then the merge adds those calls again,
-    one by one, to its segment, as one pass would have (``merge``)."""
+    them (``held``, with the number of opening calls before each closed): the range before may continue
+    that page, and then the merge adds those calls again, one by one, to its segment, as one pass would
+    have (``merge``), until a call after which the page's segment held only reads, as many as a segment
+    keeps (``fresh``): any segment that reaches that is the same, so from there the range's own flows hold."""
 
     gap: float = DEFAULT_GAP_S
     tails: dict[str, Segment] = field(default_factory=dict)
@@ -345,7 +347,8 @@ class FlowCollector:
     ranged: bool = False
     opening: dict[str, list[Step | Unread]] = field(default_factory=dict)
     opened: set[str] = field(default_factory=set)  # pages whose opening ended at an idle gap in the range
-    held: dict[str, list[Closed]] = field(default_factory=dict)
+    held: dict[str, list[tuple[int, Closed]]] = field(default_factory=dict)
+    fresh: dict[str, list[int]] = field(default_factory=dict)  # opening calls after which only reads were held
     _spill: Spill | None = None
 
     def _closed(self, flow: Closed) -> None:
@@ -379,7 +382,10 @@ class FlowCollector:
     def _append(self, page: str, seg: Segment, step: Step | Unread) -> None:
         seg.append(step)
         if self._opening(page):
-            self.opening[page].append(step.unread() if type(step) is Step else step)
+            calls = self.opening[page]
+            calls.append(step.unread() if type(step) is Step else step)
+            if not seg.writes and len(seg.steps) == MAX_READS_BEFORE_WRITE:
+                self.fresh.setdefault(page, []).append(len(calls) - 1)
 
     def add(self, page: str, step: Step) -> None:
         self._append(page, self._segment(page, step.t), step)
@@ -420,8 +426,8 @@ class FlowCollector:
     def _close(self, page: str, seg: Segment) -> None:
         del self.tails[page]
         if seg.writes:
-            if self._opening(page):
-                self.held.setdefault(page, []).append(seg.closed())  # the range before may continue it
+            if self._opening(page):  # the range before may continue it
+                self.held.setdefault(page, []).append((len(self.opening[page]), seg.closed()))
             else:
                 self._closed(seg.closed())
 
@@ -431,24 +437,33 @@ class FlowCollector:
             self._closed(f)
         for page, calls in later.opening.items():
             tail = self.tails.get(page)
+            after = -1  # the range's own flows hold after this opening call
             if tail is not None and not tail.full and calls[0].t - tail.last_call <= self.gap:  # continued
-                for step in calls:
-                    self._append(page, self._segment(page, step.t), step)
-                if page in later.opened:  # the later range's segment after the gap is the page's now
-                    self._close(page, self.tails[page])
-                    if page in later.tails:
-                        self.tails[page] = later.tails[page]
-                continue
-            if tail is not None:
+                fresh = set(later.fresh.get(page, ()))
+                for i, step in enumerate(calls):
+                    seg = self._segment(page, step.t)
+                    self._append(page, seg, step)
+                    if not seg.writes and len(seg.steps) == MAX_READS_BEFORE_WRITE and i in fresh:
+                        after = i  # the same segment as the range's: the rest goes as it went there
+                        del self.tails[page]
+                        break
+                else:
+                    if page in later.opened:  # the later range's segment after the gap is the page's now
+                        self._close(page, self.tails[page])
+                        if page in later.tails:
+                            self.tails[page] = later.tails[page]
+                    continue
+            elif tail is not None:
                 self._close(page, tail)
-            for f in later.held.get(page, ()):
-                self._closed(f)
+            for n, f in later.held.get(page, ()):
+                if n > after:
+                    self._closed(f)
             if page in later.tails:
                 self.tails[page] = later.tails[page]
 
     def flows(self, template_of: TemplateOf | None = None) -> FlowList:
         """Every flow, heads and open tails included, in time order, read one at a time and named by
         ``lineage.finish`` with ``template_of`` (by default, no undocumented templates)."""
-        out = list(self.closed) + [f for held in self.held.values() for f in held]
+        out = list(self.closed) + [f for held in self.held.values() for _, f in held]
         out += [seg.closed() for seg in self.tails.values() if seg.writes]
         return FlowList(out, self._spill, template_of or (lambda host, method, path: None))
