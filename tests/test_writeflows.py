@@ -82,6 +82,19 @@ def _busy_calls(seed: int) -> list[tuple[str, Step]]:
     return out
 
 
+def _ranges(calls: list[tuple[str, Step]], seed: int, cuts: int) -> list[FlowCollector]:
+    """The collectors of ``calls`` cut at ``cuts`` random places, each settled as a worker leaves it."""
+    at = sorted(random.Random(seed).sample(range(1, len(calls)), cuts))
+    parts = []
+    for a, b in zip([0, *at], [*at, len(calls)]):
+        part = FlowCollector(60, ranged=True)
+        for page, step in calls[a:b]:
+            part.add(page, step)
+        part.settle()
+        parts.append(part)
+    return parts
+
+
 def test_busy_pages_cut_into_ranges_find_the_flows_one_pass_finds() -> None:
     """Pages busier than a flow holds: byte ranges merged in order find the flows one pass finds, lineage
     included, and no write is lost: a flow full at ``MAX_STEPS`` steps is followed by the next on its page."""
@@ -97,13 +110,8 @@ def test_busy_pages_cut_into_ranges_find_the_flows_one_pass_finds() -> None:
         assert sum(f["writes"] for f in expected) == writes  # none lost
         assert max(len(f["steps"]) for f in expected) == collect.MAX_STEPS and sum(f["lineage"] != [] for f in expected) > 5
         for cut_seed in range(3):
-            cuts = sorted(random.Random(cut_seed).sample(range(1, len(calls)), 5))
             total = FlowCollector(60)
-            for a, b in zip([0, *cuts], [*cuts, len(calls)]):
-                part = FlowCollector(60, ranged=True)
-                for page, step in calls[a:b]:
-                    part.add(page, step)
-                part.settle()
+            for part in _ranges(calls, cut_seed, 5):
                 total.merge(part)
             assert list(total.flows()) == expected
 
@@ -133,15 +141,8 @@ def test_a_page_busy_across_ranges_is_added_again_only_until_it_goes_as_in_its_r
     append = collect.Segment.append
     monkeypatch.setattr(collect.Segment, "append", lambda seg, st: (added.__setitem__(0, added[0] + 1), append(seg, st)))
     for cut_seed in range(12):
-        cuts = sorted(random.Random(cut_seed).sample(range(1, len(calls)), 4))
-        parts = []
-        for a, b in zip([0, *cuts], [*cuts, len(calls)]):
-            part = FlowCollector(60, ranged=True)
-            for page, step in calls[a:b]:
-                part.add(page, step)
-            part.settle()
-            parts.append(part)
-            opening += len(part.opening["/p"])
+        parts = _ranges(calls, cut_seed, 4)
+        opening += sum(len(part.opening["/p"]) for part in parts)
         added[0] = 0
         total = FlowCollector(60)
         for part in parts:
