@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..pointers import tokens
+
 LIMIT = 4096  # a body's text up to this length is an example as it is
 STRING_KEPT = 200
 KEYS_KEPT = 100
@@ -25,18 +27,11 @@ def trimmed(text: Any) -> Any:
     return text
 
 
-def _path(pointer: str) -> tuple[str, ...]:
-    """A JSON pointer's tokens, unescaped (``""`` is the root)."""
-    if not pointer.startswith("/"):
-        return ()
-    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
-
-
 def shortened(value: Any, pointers: Iterable[str] = ()) -> Any:
     """``value`` shortened as the module says; the places ``pointers`` name are kept (the first
     ``ITEMS_PICKED`` items of a list). A value nested too deep to walk is left out (None)."""
     try:
-        return _cut(value, [p for p in map(_path, pointers) if p])
+        return _cut(value, [tuple(t) for t in map(tokens, pointers) if t])
     except RecursionError:
         return None
 

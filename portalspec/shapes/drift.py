@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .. import jsoncodec
+from ..pointers import escape
 from ..specs.model import Operation
 
 MAX_DEPTH = 64
@@ -194,25 +195,25 @@ class DriftChecker:
             p = props.get(key)
             if isinstance(p, dict) and ((mode == "request" and p.get("readOnly")) or (mode == "response" and p.get("writeOnly"))):
                 continue
-            out.append(Finding("missing_required", loc, f"{ptr}/{_esc(key)}", key, None, SEVERITY["missing_required"], status))
+            out.append(Finding("missing_required", loc, f"{ptr}/{escape(key)}", key, None, SEVERITY["missing_required"], status))
         add = m.additional
         if not props and add not in (None, False):
             # A map (additionalProperties only): its keys are data, not properties.
             if isinstance(add, dict):
                 for k, v in value.items():
-                    self._check(add, v, f"{ptr}/{_esc(k)}", loc, mode, status, out, depth + 1)
+                    self._check(add, v, f"{ptr}/{escape(k)}", loc, mode, status, out, depth + 1)
             return
         if not props and add is None:
             return  # an open object with nothing documented: a placeholder, inference proposes its schema
         for k, v in value.items():
             sub = props.get(k)
             if isinstance(sub, dict):
-                self._check(sub, v, f"{ptr}/{_esc(k)}", loc, mode, status, out, depth + 1)
+                self._check(sub, v, f"{ptr}/{escape(k)}", loc, mode, status, out, depth + 1)
                 continue
             sev = "info" if add not in (None, False) else SEVERITY["undocumented_property"]
-            out.append(Finding("undocumented_property", loc, f"{ptr}/{_esc(k)}", None, json_type(v), sev, status))
+            out.append(Finding("undocumented_property", loc, f"{ptr}/{escape(k)}", None, json_type(v), sev, status))
             if isinstance(add, dict) and add:
-                self._check(add, v, f"{ptr}/{_esc(k)}", loc, mode, status, out, depth + 1)
+                self._check(add, v, f"{ptr}/{escape(k)}", loc, mode, status, out, depth + 1)
 
     def _alternatives(self, schema: dict[str, Any], alts: list[Any], value: Any, ptr: str, loc: str, mode: str,
                       status: int | None, out: list[Finding], depth: int) -> None:
@@ -243,10 +244,6 @@ class DriftChecker:
 
 def _cost(findings: list[Finding]) -> int:
     return sum(3 if f.severity == "error" else 1 for f in findings)
-
-
-def _esc(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _shape(v: str) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import yaml
 
 from ..errors import PortalspecError
+from ..pointers import escape
 from .model import METHODS, Operation, Server, Spec
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -158,7 +159,7 @@ def load_spec(root: Path) -> Spec:
         spec.errors.append(f"{root}: 'paths' is not a mapping")
         paths = {}
     for path, item in paths.items():
-        src_file, src_ptr = root, "#/paths/" + str(path).replace("~", "~0").replace("/", "~1")
+        src_file, src_ptr = root, "#/paths/" + escape(path)
         if isinstance(item, dict) and isinstance(item.get("$ref"), str) and len(item) == 1:
             try:
                 item, src_file, ptr = res.target(item["$ref"], root)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ..pointers import tokens as pointer_tokens
 from ..specs.loader import load_document
 
 Token = str | int
@@ -111,7 +112,7 @@ def body_schema(op: Cursor, location: str, status: int | None) -> Cursor | None:
 
 def parent_object(schema: Cursor, pointer: str) -> tuple[Cursor, str] | None:
     """The object schema that should list the property at ``pointer`` (``/value/*/x``), and the name."""
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    tokens = pointer_tokens(pointer)
     if not tokens:
         return None
     cur: Cursor | None = schema

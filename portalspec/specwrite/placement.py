@@ -20,14 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..pointers import escape
 from ..specs.model import Operation, Spec
 from .locate import Cursor, _doc, _pointer_tokens, jsonpath
 from ..shapes.paths import spec_param_names
 from .naming import parameter_names
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _segments(path: str) -> list[str]:
@@ -140,7 +137,7 @@ class SpecPlan:
         if hit is not None:
             comp_file, name = hit
             where = "" if comp_file == file else Path(os.path.relpath(comp_file, Path(file).parent)).as_posix()
-            return {"$ref": f"{where}#/components/schemas/{_escape(name)}"}
+            return {"$ref": f"{where}#/components/schemas/{escape(name)}"}
         if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
             return {**schema, "items": self.reuse(schema["items"], file)}
         return schema
@@ -211,7 +208,7 @@ class SpecPlan:
         place.file = target
         place._writes.append((target, ["paths"], template, None, after))
         if self.ref_style and target != self.root:
-            ref = f"{Path(os.path.relpath(target, Path(self.root).parent)).as_posix()}#/paths/{_escape(template)}"
+            ref = f"{Path(os.path.relpath(target, Path(self.root).parent)).as_posix()}#/paths/{escape(template)}"
             place._writes.append((self.root, ["paths"], template, {"$ref": ref}, self._root_after(template, target)))
         return place
 

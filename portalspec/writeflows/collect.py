@@ -122,7 +122,6 @@ class Segment:
     page: str
     steps: list[Step | Unread] = field(default_factory=list)
     writes: int = 0
-    dropped: int = 0  # steps whose lines were lost since
     eager: bool = False  # the page's segment before had a write: its reads are kept as steps, not places
     done: Closed | None = None  # its flow, compacted while its steps are these (``settle``)
     last_call: float = -math.inf  # the time of the last call added: an idle gap is counted from it
@@ -163,7 +162,7 @@ class Segment:
                 s = read
                 budget -= len(s.req_text or "") + len(s.resp_text or "")
             steps.append(s)  # type: ignore[arg-type]
-        return compact(self.page, self.first_t, steps, self.writes, self.dropped + lost)
+        return compact(self.page, self.first_t, steps, self.writes, lost)
 
 
 def epoch(started: Any) -> float | None:
@@ -348,7 +347,7 @@ class FlowCollector:
     opening: dict[str, list[Step | Unread]] = field(default_factory=dict)
     opened: set[str] = field(default_factory=set)  # pages whose opening ended at an idle gap in the range
     held: dict[str, list[tuple[int, Closed]]] = field(default_factory=dict)
-    fresh: dict[str, list[int]] = field(default_factory=dict)  # opening calls after which only reads were held
+    fresh: dict[str, set[int]] = field(default_factory=dict)  # opening calls after which only reads were held
     _spill: Spill | None = None
 
     def _closed(self, flow: Closed) -> None:
@@ -385,7 +384,7 @@ class FlowCollector:
             calls = self.opening[page]
             calls.append(step.unread() if type(step) is Step else step)
             if not seg.writes and len(seg.steps) == MAX_READS_BEFORE_WRITE:
-                self.fresh.setdefault(page, []).append(len(calls) - 1)
+                self.fresh.setdefault(page, set()).add(len(calls) - 1)
 
     def add(self, page: str, step: Step) -> None:
         self._append(page, self._segment(page, step.t), step)
@@ -439,27 +438,24 @@ class FlowCollector:
             tail = self.tails.get(page)
             after = -1  # the range's own flows hold after this opening call
             if tail is not None and not tail.full and calls[0].t - tail.last_call <= self.gap:  # continued
-                fresh = set(later.fresh.get(page, ()))
+                fresh = later.fresh.get(page, ())
                 for i, step in enumerate(calls):
                     seg = self._segment(page, step.t)
                     self._append(page, seg, step)
                     if not seg.writes and len(seg.steps) == MAX_READS_BEFORE_WRITE and i in fresh:
-                        after = i  # the same segment as the range's: the rest goes as it went there
-                        del self.tails[page]
+                        after = i  # the same segment as the range's (its tail replaces it): the rest went as there
                         break
                 else:
                     if page in later.opened:  # the later range's segment after the gap is the page's now
                         self._close(page, self.tails[page])
-                        if page in later.tails:
-                            self.tails[page] = later.tails[page]
+                        self.tails[page] = later.tails[page]
                     continue
             elif tail is not None:
                 self._close(page, tail)
             for n, f in later.held.get(page, ()):
                 if n > after:
                     self._closed(f)
-            if page in later.tails:
-                self.tails[page] = later.tails[page]
+            self.tails[page] = later.tails[page]  # a page's opening always leaves it a segment in the range
 
     def flows(self, template_of: TemplateOf | None = None) -> FlowList:
         """Every flow, heads and open tails included, in time order, read one at a time and named by

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import parse_qsl, unquote
 
 from ..jsoncodec import loads_or_none
+from ..pointers import escape
 from ..specs.model import WRITE_METHODS
 
 if TYPE_CHECKING:
@@ -56,11 +57,6 @@ _REQ_HEADERS_SKIPPED = frozenset({"accept", "accept-encoding", "accept-language"
                                   "x-correlation-id", "x-request-id"})
 
 
-def _esc(key: Any) -> str:
-    k = key if type(key) is str else str(key)
-    return k.replace("~", "~0").replace("/", "~1") if "~" in k or "/" in k else k
-
-
 def _walk(root: Any, keep: Callable[[Any], str | None], left: set[str] | None = None) -> list[tuple[str, str]]:
     """``(JSON pointer, value as linked)`` of the leaves ``keep`` takes, among the first ``MAX_LEAVES``
     leaves in document order; a pointer is built only for a leaf taken. With ``left`` (a set ``keep``
@@ -84,7 +80,7 @@ def _walk(root: Any, keep: Callable[[Any], str | None], left: set[str] | None = 
                 return out
             s = keep(v)
             if s is not None:
-                out.append(("".join(f"/{_esc(x)}" for x in keys) + f"/{_esc(k)}", s))
+                out.append(("".join(f"/{escape(x)}" for x in keys) + f"/{escape(k)}", s))
                 if left is not None and not left:
                     return out
         else:
