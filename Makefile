@@ -8,8 +8,10 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11; do \
 
 REDOCLY_VERSION := 2.25.3
 REDOCLY := .tools/redocly/node_modules/.bin/redocly
+MERMAID_VERSION := 11.17.2
+MERMAID := .tools/mermaid/mermaid.min.js
 
-.PHONY: demo test bench clean bytecode redocly
+.PHONY: demo test bench clean bytecode redocly mermaid
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found" >&2; exit 2; }
@@ -34,8 +36,18 @@ redocly:
 	    || echo "could not install @redocly/cli: its tests will be skipped" >&2; \
 	fi
 
+# Mermaid's own bundle, for the test that draws the Markdown report's diagrams in Chromium as Markdown
+# viewers do: only dist/mermaid.min.js is kept from the package (npm pack, no dependencies installed).
+mermaid:
+	@if [ ! -f $(MERMAID) ] && command -v npm >/dev/null 2>&1; then \
+	  ( mkdir -p .tools/mermaid && cd .tools/mermaid && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null \
+	    && tar -xzf mermaid-$(MERMAID_VERSION).tgz package/dist/mermaid.min.js \
+	    && mv package/dist/mermaid.min.js . && rm -rf package mermaid-$(MERMAID_VERSION).tgz ) \
+	    || echo "could not fetch mermaid: the Markdown diagram test will be skipped" >&2; \
+	fi
+
 # Proxy and browser tests need a loopback-only network namespace: pytest runs under `unshare -n`.
-test: bytecode redocly
+test: bytecode redocly mermaid
 	@if unshare -n true 2>/dev/null; then \
 	  unshare -n sh -c 'ip link set lo up && exec $(PY) -m pytest -n auto -q'; \
 	else \

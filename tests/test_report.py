@@ -19,6 +19,7 @@ import yaml
 import pytest
 
 from portalspec.importers import import_file
+from portalspec.report.render_flows import STEPS_SHOWN, mermaid
 from portalspec.shapes.drift import media_schema, response_for
 from portalspec.specs.index import SpecIndex
 from portalspec.synth import build_url, value_for
@@ -351,3 +352,22 @@ def test_a_flow_names_an_undocumented_step_whatever_the_url_spells_its_host(tmp_
     assert steps and all(s["template"] in templates for s in steps), [(s["method"], s["template"]) for s in steps]
     assert any(lk["to"]["pointer"] != "segment 3" and lk["to"]["location"] == "path"
                for f in report["flows"] for lk in f["lineage"])
+
+
+@pytest.mark.parametrize("chars", ["segment/", "😀/", "a"])
+def test_a_long_flow_diagram_stays_within_what_mermaid_draws(chars: str) -> None:
+    """Mermaid refuses a diagram over 50,000 characters (UTF-16 code units): a flow's diagram draws the steps
+    that fit and says how many report.json holds besides; a short flow is drawn whole."""
+    steps = [{"index": n, "method": "PATCH", "url": "https://h.example/api/" + chars * 40 + str(n), "template": None,
+              "operationId": None, "status": 200, "blocked": True, "synthetic": "echo", "role": "write"} for n in range(1, 301)]
+    links = [{"from": {"step": n - 1, "location": "body", "pointer": "/" + chars * 30 + str(k)},
+              "to": {"step": n, "location": "body", "pointer": "/p/" + chars * 30 + str(k)}} for n in range(2, 301) for k in range(8)]
+    text = mermaid({"steps": steps, "lineage": links})
+    body = text.removeprefix("```mermaid\n").removesuffix("```")
+    assert len(body.encode("utf-16-le")) // 2 <= 50_000
+    drawn = text.count("Page->>API:")
+    more = re.findall(r"Note over Page,API: (\d+) more steps in report.json", text)
+    assert 5 < drawn < STEPS_SHOWN and more == [str(300 - drawn)]
+    assert [int(x) for x in re.findall(r"Page->>API: (\d+) PATCH", text)] == list(range(1, drawn + 1))
+    short = mermaid({"steps": steps[:3], "lineage": links[:8]})
+    assert short.count("Page->>API:") == 3 and "more steps" not in short and short.count("Note over") == 6  # of its 8 links, a step shows 6

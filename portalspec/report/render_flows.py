@@ -8,12 +8,16 @@ sent it back (SVG).
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
 FLOWS_SHOWN = 20  # the first flows are drawn; report.json holds them all
 STEPS_SHOWN = 60  # and their first steps
+MERMAID_TEXT_MAX = 40_000  # a diagram's text: Mermaid draws "Maximum text size in diagram exceeded" past 50,000
+_MORE_RESERVED = 64  # the closing lines
 _ROW = 34
+_BR = re.compile(r"(?i)<(\s*br\s*/?\s*)>")  # Mermaid's line break
 _TOP = 40
 
 
@@ -33,25 +37,39 @@ def _link_text(link: dict[str, Any]) -> str:
     return f"step {t['step']} {t['location']} {t['pointer']} <- step {f['step']} {f['location']} {f['pointer']}"
 
 
-def _mermaid_text(s: str) -> str:
-    return s.replace(";", ",").replace("#", "No.").replace("\n", " ")[:160]
+def mermaid_text(s: str) -> str:
+    """Text as a Mermaid message or note shows it: no ``;`` or ``#`` (its statement and entity syntax), one line
+    (a ``<br>`` would break it)."""
+    return _BR.sub(r"‹\1›", s.replace(";", ",").replace("#", "No.").replace("\n", " "))[:160]
+
+
+def _js_length(line: str) -> int:
+    """A line's length, newline included, as Mermaid counts it (UTF-16 code units)."""
+    return len(line.encode("utf-16-le")) // 2 + 1
 
 
 def mermaid(flow: dict[str, Any]) -> str:
-    lines = ["```mermaid", "sequenceDiagram", "    participant Page", "    participant API as Portal API"]
+    """The flow as a Mermaid ``sequenceDiagram``: its first ``STEPS_SHOWN`` steps, as many as fit in
+    ``MERMAID_TEXT_MAX`` characters, and a note saying how many more report.json holds."""
+    head = ["```mermaid", "sequenceDiagram", "    participant Page", "    participant API as Portal API"]
+    lines: list[str] = []
+    size = sum(map(_js_length, head)) + _MORE_RESERVED
     links_to: dict[int, list[dict[str, Any]]] = {}
     for link in flow["lineage"]:
         links_to.setdefault(link["to"]["step"], []).append(link)
+    shown = 0
     for step in flow["steps"][:STEPS_SHOWN]:
-        for link in links_to.get(step["index"], [])[:6]:
-            lines.append(f"    Note over Page,API: {_mermaid_text(_link_text(link))}")
         role = step["role"] + (", blocked" if step["blocked"] else "")
-        lines.append(f"    Page->>API: {_mermaid_text(_label(step))} ({role})")
-        lines.append(f"    API-->>Page: {_mermaid_text(_answer(step))}")
-    if len(flow["steps"]) > STEPS_SHOWN:
-        lines.append(f"    Note over Page,API: {len(flow['steps']) - STEPS_SHOWN} more steps in report.json")
-    lines.append("```")
-    return "\n".join(lines)
+        block = [f"    Note over Page,API: {mermaid_text(_link_text(link))}" for link in links_to.get(step["index"], [])[:6]]
+        block += [f"    Page->>API: {mermaid_text(_label(step))} ({role})", f"    API-->>Page: {mermaid_text(_answer(step))}"]
+        size += sum(map(_js_length, block))
+        if size > MERMAID_TEXT_MAX:
+            break
+        lines += block
+        shown += 1
+    if len(flow["steps"]) > shown:
+        lines.append(f"    Note over Page,API: {len(flow['steps']) - shown} more steps in report.json")
+    return "\n".join(head + lines + ["```"])
 
 
 def svg(flow: dict[str, Any], width: int = 1100) -> str:
