@@ -371,3 +371,27 @@ def test_a_long_flow_diagram_stays_within_what_mermaid_draws(chars: str) -> None
     assert [int(x) for x in re.findall(r"Page->>API: (\d+) PATCH", text)] == list(range(1, drawn + 1))
     short = mermaid({"steps": steps[:3], "lineage": links[:8]})
     assert short.count("Page->>API:") == 3 and "more steps" not in short and short.count("Note over") == 6  # of its 8 links, a step shows 6
+
+
+def test_a_long_flow_says_what_its_drawing_and_tables_leave_out(demo_report: Path) -> None:
+    """A flow longer than a diagram draws, or with more traced values than its table lists, says how many
+    more report.json holds, in Markdown and in HTML; the demo's short flow says nothing of the kind."""
+    from portalspec.report.render_flows import LINKS_LISTED
+    from portalspec.report.render_html import render_html
+    from portalspec.report.render_md import render_markdown
+
+    report = json.loads((demo_report / "report.json").read_text())
+    md, page = render_markdown(report), render_html(report)
+    assert report["flows"] and "more steps in report.json" not in md + page and "traced values are listed" not in md + page
+    base = report["flows"][0]
+    steps = [{**base["steps"][0], "index": n} for n in range(1, 201)]
+    links = [{"from": {"step": n - 1, "location": "body", "pointer": f"/value/{k}/id"},
+              "to": {"step": n, "location": "query", "pointer": f"id{k}"}} for n in range(2, 42) for k in range(2)]
+    report["flows"] = [{**base, "id": "flow-long", "steps": steps, "lineage": links}]
+    md, page = render_markdown(report), render_html(report)
+    drawn_md = md.count("Page->>API:")
+    assert f"{200 - drawn_md} more steps in report.json" in md
+    assert page.count('class="step"') == STEPS_SHOWN and f"{200 - STEPS_SHOWN} more steps in report.json</text>" in page
+    listed = f"The first {LINKS_LISTED} of {len(links)} traced values are listed; report.json holds them all."
+    assert md.count(listed) == 1 and page.count(listed) == 1
+    assert md.count("\n| step ") == LINKS_LISTED and page.count("<tr><td>step ") == LINKS_LISTED

@@ -14,6 +14,7 @@ from typing import Any
 
 FLOWS_SHOWN = 20  # the first flows are drawn; report.json holds them all
 STEPS_SHOWN = 60  # and their first steps
+LINKS_LISTED = 50  # a flow's traced values listed in a table under it
 MERMAID_TEXT_MAX = 40_000  # a diagram's text: Mermaid draws "Maximum text size in diagram exceeded" past 50,000
 _MORE_RESERVED = 64  # the closing lines
 _ROW = 34
@@ -75,8 +76,9 @@ def mermaid(flow: dict[str, Any]) -> str:
 def svg(flow: dict[str, Any], width: int = 1100) -> str:
     """The flow as a sequence: requests right, answers left, lineage arrows in the left margin."""
     steps = flow["steps"][:STEPS_SHOWN]
+    more = len(flow["steps"]) - len(steps)
     page_x, api_x = 260, width - 140
-    height = _TOP + _ROW * 2 * len(steps) + 20
+    height = _TOP + _ROW * 2 * len(steps) + 20 + (_ROW if more else 0)
     y_req = {s["index"]: _TOP + _ROW * 2 * i + 14 for i, s in enumerate(steps)}
     y_ans = {k: v + _ROW for k, v in y_req.items()}
     out = [f'<svg class="flow" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -108,5 +110,8 @@ def svg(flow: dict[str, Any], width: int = 1100) -> str:
                    f'<path d="M{page_x},{y1} C{x - 40},{y1} {x - 40},{y2} {page_x - 2},{y2}" class="link" marker-end="url(#ah)"/>'
                    f'<text x="{x - 46}" y="{(y1 + y2) / 2 + 4}" text-anchor="end" class="linktext">'
                    f'{escape(link["to"]["pointer"])} ← {escape(link["from"]["pointer"])}</text></g>')
+    if more:
+        out.append(f'<text x="{(page_x + api_x) // 2}" y="{height - 14}" text-anchor="middle" class="msg">'
+                   f'{more} more steps in report.json</text>')
     out.append("</svg>")
     return "".join(out)

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .groups import anchor, spec_anchor
 from .render_charts import coverage_svg, drift_svg, timeline_svg
-from .render_flows import FLOWS_SHOWN, svg
+from .render_flows import FLOWS_SHOWN, LINKS_LISTED, svg
 
 DRIFT_PER_KIND = 300
 UNDOC_PER_GROUP = 200
@@ -56,6 +56,6 @@ def render_html(report: dict[str, Any]) -> str:
                        timeline_svg=lambda t: Markup(timeline_svg(t or {})))
     undoc = {u["id"]: u for u in report.get("undocumented") or []}
     return env.get_template("report.html.j2").render(
-        r=report, s=report["summary"], flows_shown=FLOWS_SHOWN, undoc=undoc, undoc_per_group=UNDOC_PER_GROUP,
+        r=report, s=report["summary"], flows_shown=FLOWS_SHOWN, links_listed=LINKS_LISTED, undoc=undoc, undoc_per_group=UNDOC_PER_GROUP,
         drift_per_kind=DRIFT_PER_KIND, mutations_shown=MUTATIONS_SHOWN, operations_shown=OPERATIONS_SHOWN,
         code_shown=CODE_ROUTES_SHOWN)

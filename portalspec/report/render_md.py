@@ -7,7 +7,7 @@ from typing import Any
 
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
-from .render_flows import FLOWS_SHOWN, mermaid
+from .render_flows import FLOWS_SHOWN, LINKS_LISTED, mermaid
 
 
 UNDOC_PER_GROUP = 200
@@ -209,8 +209,10 @@ def render_markdown(r: dict[str, Any]) -> str:
         if fl["lineage"]:
             out += ["| sent by | place | came from | place |", "| --- | --- | --- | --- |"]
             out += [f"| step {lk['to']['step']} | {lk['to']['location']} `{_cell(lk['to']['pointer'])}` | step {lk['from']['step']} | "
-                    f"{lk['from']['location']} `{_cell(lk['from']['pointer'])}` |" for lk in fl["lineage"][:50]]
+                    f"{lk['from']['location']} `{_cell(lk['from']['pointer'])}` |" for lk in fl["lineage"][:LINKS_LISTED]]
             out += [""]
+            if len(fl["lineage"]) > LINKS_LISTED:
+                out += [f"The first {LINKS_LISTED} of {len(fl['lineage'])} traced values are listed; report.json holds them all.", ""]
 
     out += ["## Coverage", "", "| spec | called | in code only | neither | operations | percent called |",
             "| --- | --- | --- | --- | --- | --- |"]
