@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import random
+import re
 import shutil
 import time
 from pathlib import Path
@@ -16,11 +17,13 @@ import pytest
 
 from portalspec.cli import main as cli_main
 from portalspec.report.groups import spec_anchor
+from portalspec.report.render_flows import FLOWS_SHOWN
 from portalspec.report.render_html import DRIFT_PER_KIND
 from portalspec.specs.index import SpecIndex
 from portalspec.synth import older_specs, plant_drift, traffic, unserved_calls
 
 from .portal import require_isolation
+from .test_report_browser import _drawn_by_mermaid
 from .test_record_attach import DebuggedChromium, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.network_ns]
@@ -133,3 +136,16 @@ def test_day_report_reads_in_chromium(day_report: Path, tmp_path: Path) -> None:
     if os.environ.get("PORTALSPEC_UPDATE_SCREENSHOT"):  # the README's picture
         shutil.copyfile(artifacts / "report-day.png", ROOT / "docs" / "report-day.png")
     print(f"report of {s['calls']} calls opened in {opened:.2f} s; screenshot {artifacts / 'report-day.png'}")
+
+
+def test_day_report_markdown_diagrams_are_drawn_by_mermaid(day_report: Path, tmp_path: Path) -> None:
+    """Every Mermaid block of the day's Markdown report (its charts and the write flows drawn) is drawn by
+    Mermaid itself, none refused."""
+    require_isolation()
+    report = json.loads((day_report / "report.json").read_text())
+    blocks = re.findall(r"```mermaid\n(.*?)```", (day_report / "report.md").read_text(), re.S)
+    flows = [b for b in blocks if b.startswith("sequenceDiagram")]
+    assert report["flows"] and len(flows) == min(len(report["flows"]), FLOWS_SHOWN) and len(blocks) > len(flows)
+    for block, drawn in zip(blocks, _drawn_by_mermaid(blocks, tmp_path)):
+        assert "error" not in drawn and drawn["texts"], (block[:200], drawn)
+        assert not any("Syntax error" in t or "Maximum text size" in t for t in drawn["texts"]), block[:200]
