@@ -134,6 +134,12 @@ class Segment:
     def full(self) -> bool:
         return len(self.steps) >= MAX_STEPS
 
+    @property
+    def only_last_reads(self) -> bool:
+        """Whether it holds only reads, as many as it keeps before a write: then it holds exactly the page's
+        last ``MAX_READS_BEFORE_WRITE`` calls, whatever came before them (``FlowCollector.fresh``)."""
+        return not self.writes and len(self.steps) == MAX_READS_BEFORE_WRITE
+
     def append(self, step: Step | Unread) -> None:
         self.done = None
         self.last_call = step.t
@@ -284,8 +290,10 @@ class FlowList:
 
     def _get(self, n: int) -> dict[str, Any]:
         _, _, where, key = self._order[n]
-        line = self._memory[key].line if where == 0 else self._spill.line(key)  # type: ignore[union-attr]
-        return finish_flow(jsoncodec.loads(line), n + 1, self._template_of)
+        return finish_flow(jsoncodec.loads(self._line(where, key)), n + 1, self._template_of)
+
+    def _line(self, where: int, key: int) -> bytes:
+        return self._memory[key].line if where == 0 else self._spill.line(key)  # type: ignore[union-attr]
 
     def _named(self, where: int, key: int) -> bool:
         return self._memory[key].named if where == 0 else key in self._spill.named  # type: ignore[union-attr]
@@ -298,8 +306,7 @@ class FlowList:
             if self._named(where, key):
                 yield jsoncodec.dumps(self._get(n))
             else:
-                line = self._memory[key].line if where == 0 else self._spill.line(key)  # type: ignore[union-attr]
-                yield b'{"id":"flow-%d",' % (n + 1) + line[1:].rstrip(b"\n")
+                yield b'{"id":"flow-%d",' % (n + 1) + self._line(where, key)[1:].rstrip(b"\n")
 
     def contexts(self) -> dict[tuple[str, str], list[str]]:
         """What the writes were seen after (``context.workflows``), from the sentences made as flows were
@@ -383,7 +390,7 @@ class FlowCollector:
         if self._opening(page):
             calls = self.opening[page]
             calls.append(step.unread() if type(step) is Step else step)
-            if not seg.writes and len(seg.steps) == MAX_READS_BEFORE_WRITE:
+            if seg.only_last_reads:
                 self.fresh.setdefault(page, set()).add(len(calls) - 1)
 
     def add(self, page: str, step: Step) -> None:
@@ -442,7 +449,7 @@ class FlowCollector:
                 for i, step in enumerate(calls):
                     seg = self._segment(page, step.t)
                     self._append(page, seg, step)
-                    if not seg.writes and len(seg.steps) == MAX_READS_BEFORE_WRITE and i in fresh:
+                    if seg.only_last_reads and i in fresh:
                         after = i  # the same segment as the range's (its tail replaces it): the rest went as there
                         break
                 else:
@@ -458,7 +465,7 @@ class FlowCollector:
             self.tails[page] = later.tails[page]  # a page's opening always leaves it a segment in the range
 
     def flows(self, template_of: TemplateOf | None = None) -> FlowList:
-        """Every flow, heads and open tails included, in time order, read one at a time and named by
+        """Every flow, held and open ones included, in time order, read one at a time and named by
         ``lineage.finish`` with ``template_of`` (by default, no undocumented templates)."""
         out = list(self.closed) + [f for held in self.held.values() for _, f in held]
         out += [seg.closed() for seg in self.tails.values() if seg.writes]
