@@ -395,3 +395,78 @@ def test_a_long_flow_says_what_its_drawing_and_tables_leave_out(demo_report: Pat
     listed = f"The first {LINKS_LISTED} of {len(links)} traced values are listed; report.json holds them all."
     assert md.count(listed) == 1 and page.count(listed) == 1
     assert md.count("\n| step ") == LINKS_LISTED and page.count("<tr><td>step ") == LINKS_LISTED
+
+
+def _day_sized(report: dict[str, Any], n: int) -> dict[str, Any]:
+    """The demo report with ``n`` times as much of everything a listing lists, each item big (schemas,
+    example calls, 300-step flows), across 20 specs."""
+    r = json.loads(json.dumps(report))
+    big = {"value": [{"id": str(uuid.UUID(int=i)), "displayName": "x" * 60} for i in range(120)]}
+    u0, d0, m0, f0, o0, c0 = (r[k][0] for k in ("undocumented", "drift", "mutations", "flows", "operations", "coverage"))
+    r["undocumented"], groups = [], []
+    for s in range(20):
+        ids = [f"undoc:GET:h{s}.example/api/{k}/{{id}}" for k in range(n)]
+        r["undocumented"] += [{**u0, "id": i, "template": i.split("example", 1)[1], "calls": n - k, "request_schema": big,
+                               "example": {**u0["example"], "response": big}} for k, i in enumerate(ids)]
+        groups.append({**r["by_spec"][0], "spec": f"spec-{s}", "undocumented_endpoints": n, "drift": n,
+                       "hosts": [{"host": f"h{s}.example", "calls": n, "prefixes": [
+                           {"prefix": f"/api/p{p}", "calls": 1, "endpoints": ids[p::4]} for p in range(4)]}]})
+    r["by_spec"] = groups
+    r["drift"] = [{**d0, "id": f"drift-{i}", "pointer": f"/value/{i}", "example": {**d0["example"], "ref": {"line": i},
+                                                                                    "response": big}} for i in range(n * 20)]
+    r["mutations"] = [{**m0, "template": f"/api/m/{i}", "response_example": big} for i in range(n * 5)]
+    steps = [{**f0["steps"][0], "index": k, "url": f"https://h.example/api/{'s' * 80}/{k}"} for k in range(1, 301)]
+    links = [{"from": {"step": k - 1, "location": "body", "pointer": f"/value/{j}/id"},
+              "to": {"step": k, "location": "body", "pointer": f"/items/{j}/id"}} for k in range(2, 301) for j in range(6)]
+    r["flows"] = [{**f0, "id": f"flow-{i}", "steps": steps, "lineage": links} for i in range(1, 101)]
+    r["operations"] = [{**o0, "operationId": f"Op{i}", "path": f"/api/op/{i}"} for i in range(n * 50)]
+    r["coverage"] = [{**c0, "spec": f"spec-{s}", "never_seen": [f"GET /api/never/{i}" for i in range(n * 10)]} for s in range(20)]
+    r["code_routes"] = [{"method": "GET", "template": f"/api/code/{i}", "hosts": ["h.example"], "bundles": ["main.js"],
+                         "documented": i % 2 == 0, "called": False, "spec": "spec-0", "operationId": None} for i in range(n * 50)]
+    r["session_headers"] = [{"spec": f"spec-{i % 20}", "header": f"x-h-{i}", "calls": 9, "of": 9} for i in range(n * 5)]
+    return r
+
+
+def test_markdown_stays_within_what_github_renders(demo_report: Path) -> None:
+    """GitHub renders Markdown of at most 400 KB. A report of any size stays within it: every listing shows
+    its first rows (each has some), says how many more report.json holds, and every link in it leads to an
+    anchor in it; a report that fits is listed whole."""
+    from portalspec.report.render_md import MD_MAX_BYTES, render_markdown
+
+    report = json.loads((demo_report / "report.json").read_text())
+    small = render_markdown(report)
+    assert "report.json holds them all" not in small and "more in report.json" not in small
+    assert all(f'<a id="{d["id"]}"></a>' in small for d in report["drift"]) and small.count("[example](#") == len(report["drift"])
+    for n in (40, 400):
+        r = _day_sized(report, n)
+        md = render_markdown(r)
+        assert MD_MAX_BYTES - 60_000 < len(md.encode()) <= MD_MAX_BYTES, len(md.encode())
+        rows = {"drift findings": len(re.findall(r'\| <a id="drift-\d+"></a>', md)),
+                "mutations": len(re.findall(r"(?m)^### `[A-Z]+ /api/m/", md)),
+                "operations seen": len(re.findall(r"(?m)^\| demo-admin \| Op\d+ ", md)),
+                "routes seen in code, never called": len(re.findall(r"(?m)^\| GET \| `/api/code/\d*[13579]` ", md)),
+                "documented routes in code not exercised": len(re.findall(r"(?m)^\| spec-0 \| - \| GET \| `/api/code/", md)),
+                "session headers": len(re.findall(r"(?m)^\| spec-\d+ \| `x-h-", md))}
+        for what, shown in rows.items():
+            total = {"drift findings": len(r["drift"]), "mutations": len(r["mutations"]), "operations seen": len(r["operations"]),
+                     "routes seen in code, never called": len(r["code_routes"]) // 2,
+                     "documented routes in code not exercised": len(r["code_routes"]) // 2,
+                     "session headers": len(r["session_headers"])}[what]
+            note = f"The first {shown} of {total} {what} are listed here; report.json holds them all."
+            assert 0 < shown <= total and md.count(note) == (shown < total), what
+            assert shown < total or n < 400, what
+        drawn = len(re.findall(r"(?m)^### flow-\d+:", md))
+        assert 0 < drawn and f"The first {drawn} of 100 are drawn; report.json holds them all." in md
+        assert md.count("```mermaid") == drawn + 3 and md.count("```") % 2 == 0  # the charts, and no block cut short
+        for s in range(20):
+            listed = len(re.findall(rf"(?m)^\| GET \| <a id=\"undoc-get-h{s}-example", md))
+            assert 0 < listed <= n and (f"The most called {listed} of {n} undocumented endpoints are listed here" in md) == (listed < n)
+            assert listed < n or n < 400, s
+            assert f"## <a id=\"spec-spec-{s}\"></a>" in md
+        never = [len(re.findall(rf"(?m)^- `GET /api/never/", part)) for part in md.split("operations never seen</summary>")[1:]]
+        more = [int(x) for x in re.findall(r"- … (\d+) more in report.json", md)]
+        assert len(never) == 20 and all(never) and sum(never) + sum(more) == 20 * n * 10
+        assert len(more) == 20 or n < 400
+        anchors = set(re.findall(r'<a id="([^"]+)"></a>', md))
+        assert set(re.findall(r"\[example\]\(#([^)]+)\)", md)) <= anchors
+        assert {a["anchor"] for a in r["attention"]} - {"mutations"} <= anchors

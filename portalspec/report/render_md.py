@@ -1,17 +1,33 @@
-"""Markdown report: readable on a code-hosting site, tables and collapsible details."""
+"""Markdown report: readable on a code-hosting site, tables and collapsible details.
+
+It stays within ``MD_MAX_BYTES``, the most GitHub renders (its Markdown API takes 400 KB at most;
+past that a file is shown as raw text): the head (summary, charts) is whole, and each listing
+(undocumented endpoints per spec, code routes, drift, mutations, flows, coverage, operations) shows
+its first rows while its share of the room lasts, then says how many it left out. report.html lists
+more and report.json holds everything."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
 from .render_flows import FLOWS_SHOWN, LINKS_LISTED, mermaid
 
-
+MD_MAX_BYTES = 400_000
 UNDOC_PER_GROUP = 200
 CODE_SHOWN = 300
+NEVER_SEEN_LISTED = 500
+HOSTS_LISTED = 500  # in the head, which is always whole
+GROUP_ROOM_MIN = 3000  # a spec's undocumented endpoints get at least this much, for their first rows
+ROWS_SHARE = 60  # percent of a listing's room its rows may take before details (schemas, examples) get the rest
+CODE_BLOCK_MAX = 4000  # characters of one example or schema shown; report.json has it whole
+_ALWAYS = 6000  # bytes kept back for the headings, intros and notes every listing has
+_ALWAYS_PER_SPEC = 700  # and for each spec section's heading, counts and note
+# each listing's share of the room the head leaves, in the order they come; room one leaves goes to the next
+_SHARES = {"groups": 30, "code": 7, "drift": 22, "mutations": 12, "session": 3, "flows": 14, "coverage": 5,
+           "operations": 7}
 
 
 def _cell(v: Any) -> str:
@@ -21,15 +37,92 @@ def _cell(v: Any) -> str:
 
 def _code(v: Any) -> str:
     text = v if isinstance(v, str) else json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    if len(text) > CODE_BLOCK_MAX:
+        text = text[:CODE_BLOCK_MAX] + "\n… (cut here; report.json has it whole)"
     return f"```json\n{text}\n```"
 
 
+def _size(lines: Iterable[str]) -> int:
+    return sum(len(line.encode()) + 1 for line in lines)
+
+
+class _Room:
+    """The bytes a listing may still take. ``take`` takes a block of lines whole or not at all, and
+    after the first block that does not fit, none (a smaller one would list out of order)."""
+
+    def __init__(self, size: int) -> None:
+        self.left, self.used, self.full = max(size, 0), 0, False
+
+    def take(self, lines: list[str]) -> bool:
+        n = _size(lines)
+        if self.full or n > self.left:
+            self.full = True
+            return False
+        self.left -= n
+        self.used += n
+        return True
+
+    def force(self, lines: list[str]) -> list[str]:
+        """Lines a listing always has (its heading, its counts, what it left out), counted."""
+        n = _size(lines)
+        self.left = max(self.left - n, 0)
+        self.used += n
+        return lines
+
+    def part(self, whole: int, part: int = 1, least: int = 0) -> "_Room":
+        """``part`` of ``whole`` parts of what is left, and at least ``least`` bytes of it (``spend`` it when done)."""
+        return _Room(min(self.left, max(self.left * part // whole if whole else 0, least)))
+
+    def spend(self, part: "_Room") -> None:
+        self.left = max(self.left - part.used, 0)
+        self.used += part.used
+
+
+class _Plan:
+    """The room each listing gets: its share of what the head and the listings before it left, after the
+    lines every listing always has (``_ALWAYS``, and ``_ALWAYS_PER_SPEC`` for each spec's section)."""
+
+    def __init__(self, head: list[str], specs: int) -> None:
+        self.left = MD_MAX_BYTES - _size(head) - _ALWAYS - _ALWAYS_PER_SPEC * specs
+        self.shares = dict(_SHARES)
+
+    def listing(self, name: str, render: Callable[[_Room], list[str]]) -> list[str]:
+        share = self.shares.pop(name)
+        room = _Room(max(self.left, 0) * share // (share + sum(self.shares.values())))
+        out = render(room)
+        self.left -= room.used
+        return out
+
+
 def render_markdown(r: dict[str, Any]) -> str:
+    groups = [g for g in r.get("by_spec") or [] if g["calls"] or g["undocumented_endpoints"] or g["drift"]]
+    out = _head(r, groups)
+    plan = _Plan(out, len(groups))
+    out += plan.listing("groups", lambda room: _groups(r, groups, room))
+    out += plan.listing("code", lambda room: _code_routes(r.get("code_routes") or [], room))
+    out += plan.listing("drift", lambda room: _drift(r["drift"], room))
+    out += plan.listing("mutations", lambda room: _mutations(r["mutations"], room))
+    out += plan.listing("session", lambda room: _session(r.get("session_headers") or [], room))
+    out += plan.listing("flows", lambda room: _flows(r.get("flows") or [], room))
+    out += plan.listing("coverage", lambda room: _coverage(r["coverage"], room))
+    out += plan.listing("operations", lambda room: _operations(r["operations"], room))
+    return "\n".join(out) + "\n"
+
+
+def _left_out(shown: int, total: int, what: str, first: str = "first") -> list[str]:
+    if total <= shown:
+        return []
+    some = f"The {first} {shown} of {total}" if shown else f"None of the {total}"
+    return [f"{some} {what} are listed here; report.json holds them all.", ""]
+
+
+def _head(r: dict[str, Any], groups: list[dict[str, Any]]) -> list[str]:
     s = r["summary"]
     out = ["# portalspec report", ""]
     broken = [sp for sp in r["specs"] if sp.get("errors")]
     if broken:
-        out += [f"> **Spec errors: {s.get('spec_errors', 0)}.** These specs did not load whole; "
+        out += ["<a id=\"spec-errors\"></a>", "",
+                f"> **Spec errors: {s.get('spec_errors', 0)}.** These specs did not load whole; "
                 f"{s.get('spec_paths_lost', 0)} path items were lost and their calls show as undocumented.", ">"]
         for sp in broken:
             lost = f" ({len(sp.get('paths_lost') or [])} path items lost)" if sp.get("paths_lost") else ""
@@ -40,7 +133,6 @@ def render_markdown(r: dict[str, Any]) -> str:
         out += ["## Look at first", ""]
         out += [f"- **{a['count']}** [{a['text']}](#{a['anchor']})" for a in attention]
         out += [""]
-    groups = [g for g in r.get("by_spec") or [] if g["calls"] or g["undocumented_endpoints"] or g["drift"]]
     out += ["Contents: [Summary](#summary) · [Charts](#charts) · "
             + "".join(f"[{g['spec'] or g['title']}](#{spec_anchor(g)}) · " for g in groups)
             + "[Drift](#drift) · [Mutations](#mutations) · [Write flows](#write-flows) · [Coverage](#coverage) · "
@@ -67,7 +159,8 @@ def render_markdown(r: dict[str, Any]) -> str:
             "Portals: " + (", ".join(f"{p} {n}" for p, n in s["portals"].items()) or "-"), ""]
     if len(hosts) > 5:
         out += [f"<details><summary>all {len(hosts)} hosts</summary>", "", "| host | calls |", "| --- | --- |"]
-        out += [f"| `{h}` | {n} |" for h, n in hosts] + ["", "</details>", ""]
+        out += [f"| `{h}` | {n} |" for h, n in hosts[:HOSTS_LISTED]]
+        out += ([f"| … {len(hosts) - HOSTS_LISTED} more in report.json | |"] if len(hosts) > HOSTS_LISTED else []) + ["", "</details>", ""]
     if s.get("entry_notes"):
         out += ["Notes on the captured calls: " + "; ".join(f"{k} ({v})" for k, v in s["entry_notes"].items()), ""]
     if s.get("warnings"):
@@ -82,154 +175,244 @@ def render_markdown(r: dict[str, Any]) -> str:
                 f"{g['drift_by_severity'].get('info', 0)} | " + ", ".join(f"`{k}` {n}" for k, n in g["drift_by_kind"].items()) + " |"
                 for g in drifting]
         out += [""]
+    return out
 
+
+def _groups(r: dict[str, Any], groups: list[dict[str, Any]], room: _Room) -> list[str]:
+    """A section per spec (and one for hosts no spec serves): its counts, then its undocumented endpoints by
+    host and path prefix, most called first. Their rows come first: each spec's get a part of
+    ``ROWS_SHARE`` percent of the room, by its number of endpoints; then their details (schemas,
+    example), the first endpoint of each spec, then the second, while the rest lasts."""
     undoc = {u["id"]: u for u in r["undocumented"]}
-    out += ["<a id=\"spec-groups\"></a>", ""]
-    for g in groups:
-        out += [f"## <a id=\"{spec_anchor(g)}\"></a>{g['spec'] or g['title']}" + (f" ({g['title']})" if g["spec"] and g["title"] else ""), ""]
-        counts = [f"{g['calls']} calls"]
-        if g["spec"]:
-            counts.append(f"{g['operations_seen']} of {g['operations_total']} operations seen")
-        counts.append(f"{g['undocumented_endpoints']} undocumented endpoints ({g['undocumented_calls']} calls)")
-        if g["spec"]:
-            sev = g["drift_by_severity"]
-            counts.append(f"drift: {sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, {sev.get('info', 0)} info")
-        counts.append(f"{g['writes']} writes" + (f", {g['blocked']} blocked" if g["blocked"] else ""))
-        out += [" · ".join(counts), ""]
-        shown = 0
-        for h in g["hosts"]:
-            if not h["prefixes"]:
-                continue
-            out += [f"### `{h['host']}` ({h['calls']} calls)", ""]
-            for p in h["prefixes"]:
-                out += [f"`{p['prefix']}`: {len(p['endpoints'])} endpoints, {p['calls']} calls", "",
-                        "| method | undocumented endpoint | calls | statuses |", "| --- | --- | --- | --- |"]
-                details: list[str] = []
-                for uid in p["endpoints"]:
-                    if shown >= UNDOC_PER_GROUP:
-                        break
-                    shown += 1
-                    u = undoc[uid]
-                    out.append(f"| {u['method']} | <a id=\"{anchor(u['id'])}\"></a>`{_cell(u['template'])}` | {u['calls']}"
-                               + (f" ({u['blocked']} blocked)" if u["blocked"] else "") + f" | {_cell(u['statuses'])} |")
-                    details += _undoc_details(u)
-                out += [""] + details
-        if g["undocumented_endpoints"] > shown:
-            out += [f"The {shown} most called of {g['undocumented_endpoints']} undocumented endpoints are listed; "
-                    "report.json holds them all.", ""]
+    out = room.force(["<a id=\"spec-groups\"></a>", ""])
+    heads = [room.force(_group_head(g)) for g in groups]
+    counts = [g["undocumented_endpoints"] for g in groups]
+    rows_room = _Room(room.left * ROWS_SHARE // 100)
+    tables: list[list[tuple[list[str], str, str]]] = []
+    for n, g in enumerate(groups):
+        own = rows_room.part(sum(counts[n:]), counts[n], GROUP_ROOM_MIN)
+        tables.append(_undocumented_rows(g, undoc, own))
+        rows_room.spend(own)
+    room.spend(rows_room)
+    details: dict[str, list[str]] = {}
+    for rank in range(max(map(len, tables), default=0)):
+        for table in tables:
+            if rank < len(table) and (d := _undoc_details(undoc[table[rank][2]])) and room.take(d):
+                details[table[rank][2]] = d
+    for g, head, table in zip(groups, heads, tables):
+        out += head
+        for i, (above, row, uid) in enumerate(table):
+            out += above + [row]
+            if i + 1 == len(table) or table[i + 1][0]:  # the prefix's table ends: its endpoints' details follow it
+                start = max(j for j in range(i + 1) if table[j][0])
+                out += [""] + [line for _, _, u in table[start:i + 1] for line in details.get(u, [])]
+        out += room.force(_left_out(len(table), g["undocumented_endpoints"], "undocumented endpoints", "most called"))
+    return out
 
-    routes = r.get("code_routes") or []
-    if routes:
-        new = [c for c in routes if not c["documented"] and not c["called"]]
-        todo = [c for c in routes if c["documented"] and not c["called"]]
-        out += ["## <a id=\"code-never-called\"></a>Seen in code, never called", "",
-                f"Routes in the JavaScript the portal loaded that no captured call used (bundle-discovered, not confirmed "
-                f"traffic): {len(new)} undocumented, {len(todo)} documented (next section).", ""]
-        if new:
-            out += ["| method | route in code | hosts | bundle |", "| --- | --- | --- | --- |"]
-            out += [f"| {c['method'] or '?'} | `{_cell(c['template'])}` | {_cell(', '.join(c['hosts'])) or '-'} | "
-                    f"`{_cell(c['bundles'][0])}`" + (f" +{len(c['bundles']) - 1}" if len(c["bundles"]) > 1 else "") + " |"
-                    for c in new[:CODE_SHOWN]]
-            out += [""]
-        out += ["## <a id=\"code-not-exercised\"></a>Documented, in code, not exercised", "",
-                "What to click next: documented operations the portal's code can call that this capture never called.", ""]
-        if todo:
-            out += ["| spec | operation | method | route in code |", "| --- | --- | --- | --- |"]
-            out += [f"| {c['spec']} | {c['operationId'] or '-'} | {c['method'] or 'any'} | `{_cell(c['template'])}` |"
-                    for c in todo[:CODE_SHOWN]]
-        else:
-            out += ["None."]
-        out += [""]
-        if max(len(new), len(todo)) > CODE_SHOWN:
-            out += [f"The first {CODE_SHOWN} of each are listed; report.json holds them all.", ""]
 
-    out += ["## <a id=\"drift\"></a>Drift", ""]
-    if not r["drift"]:
-        out += ["None.", ""]
-    else:
-        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-        for d in r["drift"]:
-            groups.setdefault((d["spec"], d["method"], d["path"]), []).append(d)
-        for (spec, method, path), findings in groups.items():
-            op_id = findings[0]["operationId"]
-            out += ["", f"### {spec}: `{method} {path}`" + (f" ({op_id})" if op_id else ""), "",
-                    "| kind | severity | location | status | pointer | expected | observed | calls | example |",
-                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-            examples: dict[str, tuple[str, dict[str, Any]]] = {}
-            for d in findings:
-                ex = d.get("example") or {}
-                ref = json.dumps(ex.get("ref"), sort_keys=True)
-                if ref not in examples:
-                    examples[ref] = (f"{d['id']}-example", ex)
-                link = f"[example](#{examples[ref][0]})" if ex else ""
-                out.append(f"| <a id=\"{d['id']}\"></a>`{d['kind']}` | {d['severity']} | {d['location']} | {d['status'] or ''} | "
-                           f"`{_cell(d['pointer']) or '/'}` | {_cell(d['expected'])} | {_cell(d['observed'])} | {d['calls']} | {link} |")
-            for ex_id, ex in examples.values():
-                out += ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "",
-                        _code(_ex(ex)), "", "</details>"]
-        out += [""]
+def _group_head(g: dict[str, Any]) -> list[str]:
+    counts = [f"{g['calls']} calls"]
+    if g["spec"]:
+        counts.append(f"{g['operations_seen']} of {g['operations_total']} operations seen")
+    counts.append(f"{g['undocumented_endpoints']} undocumented endpoints ({g['undocumented_calls']} calls)")
+    if g["spec"]:
+        sev = g["drift_by_severity"]
+        counts.append(f"drift: {sev.get('error', 0)} errors, {sev.get('warning', 0)} warnings, {sev.get('info', 0)} info")
+    counts.append(f"{g['writes']} writes" + (f", {g['blocked']} blocked" if g["blocked"] else ""))
+    return [f"## <a id=\"{spec_anchor(g)}\"></a>{g['spec'] or g['title']}" + (f" ({g['title']})" if g["spec"] and g["title"] else ""),
+            "", " · ".join(counts), ""]
 
-    out += ["## Mutations", ""]
-    if not r["mutations"]:
-        out += ["None.", ""]
-    for mu in r["mutations"]:
+
+def _undocumented_rows(g: dict[str, Any], undoc: dict[str, dict[str, Any]], room: _Room) -> list[tuple[list[str], str, str]]:
+    """A spec's undocumented endpoints by host and path prefix, most called first, as many rows as fit:
+    ``(the headings the row comes after (a new host, a new prefix), row, endpoint id)``."""
+    order = [(h, p, uid) for h in g["hosts"] for p in h["prefixes"] for uid in p["endpoints"]][:UNDOC_PER_GROUP]
+    out: list[tuple[list[str], str, str]] = []
+    for i, (h, p, uid) in enumerate(order):
+        new_host = i == 0 or order[i - 1][0] is not h
+        above = [f"### `{h['host']}` ({h['calls']} calls)", ""] if new_host else []
+        if new_host or order[i - 1][1] is not p:
+            above += [f"`{p['prefix']}`: {len(p['endpoints'])} endpoints, {p['calls']} calls", "",
+                      "| method | undocumented endpoint | calls | statuses |", "| --- | --- | --- | --- |"]
+        u = undoc[uid]
+        row = (f"| {u['method']} | <a id=\"{anchor(u['id'])}\"></a>`{_cell(u['template'])}` | {u['calls']}"
+               + (f" ({u['blocked']} blocked)" if u["blocked"] else "") + f" | {_cell(u['statuses'])} |")
+        if not room.take(above + [row, ""] if above else [row]):
+            break
+        out.append((above, row, uid))
+    return out
+
+
+def _code_routes(routes: list[dict[str, Any]], room: _Room) -> list[str]:
+    if not routes:
+        return []
+    new = [c for c in routes if not c["documented"] and not c["called"]]
+    todo = [c for c in routes if c["documented"] and not c["called"]]
+    out = room.force(["## <a id=\"code-never-called\"></a>Seen in code, never called", "",
+                      f"Routes in the JavaScript the portal loaded that no captured call used (bundle-discovered, not "
+                      f"confirmed traffic): {len(new)} undocumented, {len(todo)} documented (next section).", ""])
+    half = room.part(2)
+    rows = [f"| {c['method'] or '?'} | `{_cell(c['template'])}` | {_cell(', '.join(c['hosts'])) or '-'} | "
+            f"`{_cell(c['bundles'][0])}`" + (f" +{len(c['bundles']) - 1}" if len(c["bundles"]) > 1 else "") + " |"
+            for c in new[:CODE_SHOWN]]
+    table, listed = _table(["| method | route in code | hosts | bundle |", "| --- | --- | --- | --- |"], rows, half)
+    out += table + room.force(_left_out(listed, len(new), "routes seen in code, never called"))
+    room.spend(half)
+    out += room.force(["## <a id=\"code-not-exercised\"></a>Documented, in code, not exercised", "",
+                       "What to click next: documented operations the portal's code can call that this capture never called.", ""])
+    rest = room.part(1)
+    rows = [f"| {c['spec']} | {c['operationId'] or '-'} | {c['method'] or 'any'} | `{_cell(c['template'])}` |"
+            for c in todo[:CODE_SHOWN]]
+    table, listed = _table(["| spec | operation | method | route in code |", "| --- | --- | --- | --- |"], rows, rest)
+    room.spend(rest)
+    out += table if todo else room.force(["None.", ""])
+    return out + room.force(_left_out(listed, len(todo), "documented routes in code not exercised"))
+
+
+def _table(top: list[str], rows: list[str], room: _Room, end: tuple[str, ...] = ("",)) -> tuple[list[str], int]:
+    """The first rows that fit, under ``top`` and above ``end`` (no table when none does), and how many."""
+    out = [row for i, row in enumerate(rows) if room.take((top + [*end] if i == 0 else []) + [row])]
+    return (top + out + [*end] if out else []), len(out)
+
+
+def _drift(drift: list[dict[str, Any]], room: _Room) -> list[str]:
+    """Drift findings by operation: their rows while ``ROWS_SHARE`` percent of the room lasts, then an example
+    call (redacted) for the first ones while the rest does, shared by findings with the same example."""
+    out = room.force(["## <a id=\"drift\"></a>Drift", ""])
+    if not drift:
+        return out + room.force(["None.", ""])
+    ops: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for d in drift:
+        ops.setdefault((d["spec"], d["method"], d["path"]), []).append(d)
+    room_rows = _Room(room.left * ROWS_SHARE // 100)
+    listed: list[tuple[list[str], list[dict[str, Any]]]] = []
+    for (spec, method, path), findings in ops.items():
+        op_id = findings[0]["operationId"]
+        top = ["", f"### {spec}: `{method} {path}`" + (f" ({op_id})" if op_id else ""), "",
+               "| kind | severity | location | status | pointer | expected | observed | calls | example |",
+               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        rows = [d for i, d in enumerate(findings)  # counted with a link to an example, as most have
+                if room_rows.take((top if i == 0 else []) + [_drift_row(d, f"[example](#{d['id']}-example)")])]
+        if rows:
+            listed.append((top, rows))
+        if room_rows.full:
+            break
+    room.spend(room_rows)
+    examples: dict[str, str | None] = {}  # an example's call -> the anchor it is shown at (None: not shown)
+    shown: list[list[str]] = []
+    for top, rows in listed:
+        after: list[str] = []
+        for d in rows:
+            ex = d.get("example") or {}
+            ref = json.dumps(ex.get("ref"), sort_keys=True)
+            if ex and ref not in examples:
+                ex_id = f"{d['id']}-example"
+                block = ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "", _code(_ex(ex)),
+                         "", "</details>"]
+                examples[ref] = ex_id if room.take(block) else None
+                after += block if examples[ref] else []
+            at = examples.get(ref) if ex else None
+            top = top + [_drift_row(d, f"[example](#{at})" if at else "")]
+        shown.append(top + after)
+    out += [line for block in shown for line in block] + [""]
+    return out + room.force(_left_out(sum(len(rows) for _, rows in listed), len(drift), "drift findings"))
+
+
+def _drift_row(d: dict[str, Any], link: str) -> str:
+    return (f"| <a id=\"{d['id']}\"></a>`{d['kind']}` | {d['severity']} | {d['location']} | {d['status'] or ''} | "
+            f"`{_cell(d['pointer']) or '/'}` | {_cell(d['expected'])} | {_cell(d['observed'])} | {d['calls']} | {link} |")
+
+
+def _mutations(mutations: list[dict[str, Any]], room: _Room) -> list[str]:
+    out = room.force(["## Mutations", ""])
+    if not mutations:
+        return out + room.force(["None.", ""])
+    shown = 0
+    for mu in mutations:
         name = mu["operationId"] or "undocumented"
-        out += [f"### `{mu['method']} {mu['template']}` ({name})", "",
-                f"{mu['calls']} calls, " + (f"answered locally ({mu['synthetic']}: portalspec's answer, not the portal's)"
-                                            if mu.get("synthetic") else f"response status {mu['response_status']}")
-                + (f", blocked ({mu['blocked_calls']} calls never sent)" if mu["blocked"] else "") + ".", ""]
+        block = [f"### `{mu['method']} {mu['template']}` ({name})", "",
+                 f"{mu['calls']} calls, " + (f"answered locally ({mu['synthetic']}: portalspec's answer, not the portal's)"
+                                             if mu.get("synthetic") else f"response status {mu['response_status']}")
+                 + (f", blocked ({mu['blocked_calls']} calls never sent)" if mu["blocked"] else "") + ".", ""]
         prof = mu.get("headers_profile") or {}
         if prof:
-            out += [f"Needs headers {', '.join(f'`{h}`' for h in prof.get('headers', [])) or '-'}; "
-                    f"cookies {', '.join(f'`{c}`' for c in prof.get('cookies', [])) or '-'}; "
-                    f"authorization {', '.join(prof.get('authorization', [])) or '-'}.", ""]
+            block += [f"Needs headers {', '.join(f'`{h}`' for h in prof.get('headers', [])) or '-'}; "
+                      f"cookies {', '.join(f'`{c}`' for c in prof.get('cookies', [])) or '-'}; "
+                      f"authorization {', '.join(prof.get('authorization', [])) or '-'}.", ""]
         cut = ", shortened" if mu["request_example"].get("shortened") else ""
-        out += [f"<details><summary>Request example (redacted{cut})</summary>", "", _code(mu["request_example"].get("body")), "",
-                "</details>", ""]
+        block += [f"<details><summary>Request example (redacted{cut})</summary>", "", _code(mu["request_example"].get("body")), "",
+                  "</details>", ""]
         if mu["response_example"] is not None:
-            out += ["<details><summary>Response example (redacted)</summary>", "", _code(mu["response_example"]), "",
-                    "</details>", ""]
+            block += ["<details><summary>Response example (redacted)</summary>", "", _code(mu["response_example"]), "",
+                      "</details>", ""]
+        if not room.take(block):
+            break
+        out += block
+        shown += 1
+    return out + room.force(_left_out(shown, len(mutations), "mutations"))
 
-    session = r.get("session_headers") or []
-    if session:
-        out += ["## Session headers", "", "Sent on (nearly) every call to a spec: the session's headers, one finding per spec.", "",
-                "| spec | header | calls | of |", "| --- | --- | --- | --- |"]
-        out += [f"| {h['spec']} | `{_cell(h['header'])}` | {h['calls']} | {h['of']} |" for h in session]
-        out += [""]
-    flows = r.get("flows") or []
-    out += [f"## Write flows ({len(flows)})", ""]
+
+def _session(session: list[dict[str, Any]], room: _Room) -> list[str]:
+    if not session:
+        return []
+    out = room.force(["## Session headers", "", "Sent on (nearly) every call to a spec: the session's headers, one finding per spec.", ""])
+    rows = [f"| {h['spec']} | `{_cell(h['header'])}` | {h['calls']} | {h['of']} |" for h in session]
+    table, listed = _table(["| spec | header | calls | of |", "| --- | --- | --- | --- |"], rows, room)
+    return out + table + room.force(_left_out(listed, len(session), "session headers"))
+
+
+def _flows(flows: list[dict[str, Any]], room: _Room) -> list[str]:
+    out = room.force([f"## Write flows ({len(flows)})", ""])
     if not flows:
-        out += ["None.", ""]
-    elif len(flows) > FLOWS_SHOWN:
-        out += [f"The first {FLOWS_SHOWN} of {len(flows)} are drawn; report.json holds them all.", ""]
+        return out + room.force(["None.", ""])
+    shown = 0
     for fl in flows[:FLOWS_SHOWN]:
-        out += [f"### {fl['id']}: {fl.get('writes', 0)} writes on `{_cell(fl['page'])}`", "",
-                f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
-                f"{len(fl['lineage'])} values traced to an earlier answer.", "", mermaid(fl), ""]
+        block = [f"### {fl['id']}: {fl.get('writes', 0)} writes on `{_cell(fl['page'])}`", "",
+                 f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
+                 f"{len(fl['lineage'])} values traced to an earlier answer.", "", mermaid(fl), ""]
         if fl["lineage"]:
-            out += ["| sent by | place | came from | place |", "| --- | --- | --- | --- |"]
-            out += [f"| step {lk['to']['step']} | {lk['to']['location']} `{_cell(lk['to']['pointer'])}` | step {lk['from']['step']} | "
-                    f"{lk['from']['location']} `{_cell(lk['from']['pointer'])}` |" for lk in fl["lineage"][:LINKS_LISTED]]
-            out += [""]
+            block += ["| sent by | place | came from | place |", "| --- | --- | --- | --- |"]
+            block += [f"| step {lk['to']['step']} | {lk['to']['location']} `{_cell(lk['to']['pointer'])}` | step {lk['from']['step']} | "
+                      f"{lk['from']['location']} `{_cell(lk['from']['pointer'])}` |" for lk in fl["lineage"][:LINKS_LISTED]]
+            block += [""]
             if len(fl["lineage"]) > LINKS_LISTED:
-                out += [f"The first {LINKS_LISTED} of {len(fl['lineage'])} traced values are listed; report.json holds them all.", ""]
+                block += [f"The first {LINKS_LISTED} of {len(fl['lineage'])} traced values are listed; report.json holds them all.", ""]
+        if not room.take(block):
+            break
+        out += block
+        shown += 1
+    some = f"The first {shown} of {len(flows)} are" if shown else f"None of the {len(flows)} is"
+    return out + room.force([f"{some} drawn; report.json holds them all.", ""] if len(flows) > shown else [])
 
-    out += ["## Coverage", "", "| spec | called | in code only | neither | operations | percent called |",
-            "| --- | --- | --- | --- | --- | --- |"]
-    out += [f"| {c['spec']} | {c['seen']} | {c.get('in_code', 0)} | {c['operations'] - c['seen'] - c.get('in_code', 0)} | "
-            f"{c['operations']} | {c['percent']}% |" for c in r["coverage"]]
-    out += [""]
-    for c in r["coverage"]:
+
+def _coverage(coverage: list[dict[str, Any]], room: _Room) -> list[str]:
+    out = room.force(["## Coverage", "", "| spec | called | in code only | neither | operations | percent called |",
+                      "| --- | --- | --- | --- | --- | --- |"])
+    out += room.force([f"| {c['spec']} | {c['seen']} | {c.get('in_code', 0)} | {c['operations'] - c['seen'] - c.get('in_code', 0)} | "
+                       f"{c['operations']} | {c['percent']}% |" for c in coverage] + [""])
+    for c in coverage:
         if c["deprecated_called"]:
-            out += [f"Deprecated operations still called in {c['spec']}: " + ", ".join(f"`{x}`" for x in c["deprecated_called"]), ""]
-        if c["never_seen"]:
-            out += [f"<details><summary>{c['spec']}: {len(c['never_seen'])} operations never seen</summary>", ""]
-            out += [f"- `{x}`" for x in c["never_seen"][:500]]
-            out += ["", "</details>", ""]
-    out += ["## Operations seen", "", "| spec | operation | method | path | calls | statuses |", "| --- | --- | --- | --- | --- | --- |"]
-    out += [f"| {o['spec']} | {o['operationId'] or '-'} | {o['method']} | `{_cell(o['path'])}` | {o['calls']} | {_cell(o['statuses'])} |"
-            for o in r["operations"]]
-    return "\n".join(out) + "\n"
+            out += room.force([f"Deprecated operations still called in {c['spec']}: " + ", ".join(f"`{x}`" for x in c["deprecated_called"]), ""])
+    for n, c in enumerate(c for c in coverage if c["never_seen"]):
+        never = c["never_seen"][:NEVER_SEEN_LISTED]
+        own = room.part(sum(1 for x in coverage if x["never_seen"]) - n)
+        top = [f"<details><summary>{c['spec']}: {len(c['never_seen'])} operations never seen</summary>", ""]
+        rows = [f"- `{x}`" for i, x in enumerate(never) if own.take((top + ["", "</details>", ""] if i == 0 else []) + [f"- `{x}`"])]
+        room.spend(own)
+        if rows:
+            more = len(c["never_seen"]) - len(rows)
+            out += top + rows + room.force([f"- … {more} more in report.json"] if more else []) + ["", "</details>", ""]
+    return out
+
+
+def _operations(operations: list[dict[str, Any]], room: _Room) -> list[str]:
+    out = room.force(["## Operations seen", ""])
+    rows = [f"| {o['spec']} | {o['operationId'] or '-'} | {o['method']} | `{_cell(o['path'])}` | {o['calls']} | {_cell(o['statuses'])} |"
+            for o in operations]
+    table, listed = _table(["| spec | operation | method | path | calls | statuses |", "| --- | --- | --- | --- | --- | --- |"],
+                           rows, room, end=())
+    note = _left_out(listed, len(operations), "operations seen")
+    return out + (table or room.force(["None.", ""])) + room.force([""] + note if note and table else note)
 
 
 def _undoc_details(u: dict[str, Any]) -> list[str]:
