@@ -197,6 +197,8 @@ def _groups(r: dict[str, Any], groups: list[dict[str, Any]], room: _Room) -> lis
     details: dict[str, list[str]] = {}
     for rank in range(max(map(len, tables), default=0)):
         for table in tables:
+            if room.full:
+                break
             if rank < len(table) and (d := _undoc_details(undoc[table[rank][2]])) and room.take(d):
                 details[table[rank][2]] = d
     for g, head, table in zip(groups, heads, tables):
@@ -252,26 +254,30 @@ def _code_routes(routes: list[dict[str, Any]], room: _Room) -> list[str]:
                       f"Routes in the JavaScript the portal loaded that no captured call used (bundle-discovered, not "
                       f"confirmed traffic): {len(new)} undocumented, {len(todo)} documented (next section).", ""])
     half = room.part(2)
-    rows = [f"| {c['method'] or '?'} | `{_cell(c['template'])}` | {_cell(', '.join(c['hosts'])) or '-'} | "
+    rows = (f"| {c['method'] or '?'} | `{_cell(c['template'])}` | {_cell(', '.join(c['hosts'])) or '-'} | "
             f"`{_cell(c['bundles'][0])}`" + (f" +{len(c['bundles']) - 1}" if len(c["bundles"]) > 1 else "") + " |"
-            for c in new[:CODE_SHOWN]]
+            for c in new[:CODE_SHOWN])
     table, listed = _table(["| method | route in code | hosts | bundle |", "| --- | --- | --- | --- |"], rows, half)
     out += table + room.force(_left_out(listed, len(new), "routes seen in code, never called"))
     room.spend(half)
     out += room.force(["## <a id=\"code-not-exercised\"></a>Documented, in code, not exercised", "",
                        "What to click next: documented operations the portal's code can call that this capture never called.", ""])
     rest = room.part(1)
-    rows = [f"| {c['spec']} | {c['operationId'] or '-'} | {c['method'] or 'any'} | `{_cell(c['template'])}` |"
-            for c in todo[:CODE_SHOWN]]
+    rows = (f"| {c['spec']} | {c['operationId'] or '-'} | {c['method'] or 'any'} | `{_cell(c['template'])}` |"
+            for c in todo[:CODE_SHOWN])
     table, listed = _table(["| spec | operation | method | route in code |", "| --- | --- | --- | --- |"], rows, rest)
     room.spend(rest)
     out += table if todo else room.force(["None.", ""])
     return out + room.force(_left_out(listed, len(todo), "documented routes in code not exercised"))
 
 
-def _table(top: list[str], rows: list[str], room: _Room, end: tuple[str, ...] = ("",)) -> tuple[list[str], int]:
+def _table(top: list[str], rows: Iterable[str], room: _Room, end: tuple[str, ...] = ("",)) -> tuple[list[str], int]:
     """The first rows that fit, under ``top`` and above ``end`` (no table when none does), and how many."""
-    out = [row for i, row in enumerate(rows) if room.take((top + [*end] if i == 0 else []) + [row])]
+    out: list[str] = []
+    for row in rows:
+        if not room.take((top + [*end] if not out else []) + [row]):
+            break
+        out.append(row)
     return (top + out + [*end] if out else []), len(out)
 
 
@@ -305,7 +311,7 @@ def _drift(drift: list[dict[str, Any]], room: _Room) -> list[str]:
         for d in rows:
             ex = d.get("example") or {}
             ref = json.dumps(ex.get("ref"), sort_keys=True)
-            if ex and ref not in examples:
+            if ex and ref not in examples and not room.full:
                 ex_id = f"{d['id']}-example"
                 block = ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "", _code(_ex(ex)),
                          "", "</details>"]
@@ -356,7 +362,7 @@ def _session(session: list[dict[str, Any]], room: _Room) -> list[str]:
     if not session:
         return []
     out = room.force(["## Session headers", "", "Sent on (nearly) every call to a spec: the session's headers, one finding per spec.", ""])
-    rows = [f"| {h['spec']} | `{_cell(h['header'])}` | {h['calls']} | {h['of']} |" for h in session]
+    rows = (f"| {h['spec']} | `{_cell(h['header'])}` | {h['calls']} | {h['of']} |" for h in session)
     table, listed = _table(["| spec | header | calls | of |", "| --- | --- | --- | --- |"], rows, room)
     return out + table + room.force(_left_out(listed, len(session), "session headers"))
 
@@ -407,8 +413,8 @@ def _coverage(coverage: list[dict[str, Any]], room: _Room) -> list[str]:
 
 def _operations(operations: list[dict[str, Any]], room: _Room) -> list[str]:
     out = room.force(["## Operations seen", ""])
-    rows = [f"| {o['spec']} | {o['operationId'] or '-'} | {o['method']} | `{_cell(o['path'])}` | {o['calls']} | {_cell(o['statuses'])} |"
-            for o in operations]
+    rows = (f"| {o['spec']} | {o['operationId'] or '-'} | {o['method']} | `{_cell(o['path'])}` | {o['calls']} | {_cell(o['statuses'])} |"
+            for o in operations)
     table, listed = _table(["| spec | operation | method | path | calls | statuses |", "| --- | --- | --- | --- | --- | --- |"],
                            rows, room, end=())
     note = _left_out(listed, len(operations), "operations seen")
