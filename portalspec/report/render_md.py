@@ -1,10 +1,10 @@
 """Markdown report: readable on a code-hosting site, tables and collapsible details.
 
-It stays within ``MD_MAX_BYTES``, the most GitHub renders (its Markdown API takes 400 KB at most;
-past that a file is shown as raw text): the head (summary, charts) is whole, and each listing
-(undocumented endpoints per spec, code routes, drift, mutations, flows, coverage, operations) shows
-its first rows while its share of the room lasts, then says how many it left out. report.html lists
-more and report.json holds everything."""
+It stays within ``MD_MAX_BYTES``, the most GitHub renders (its Markdown API documents 400 KB at
+most; users report larger generated files shown as raw text): the head (summary, charts) is whole,
+and each listing (undocumented endpoints per spec, code routes, drift, mutations, flows, coverage,
+operations) shows its first rows while its share of the room lasts, then says how many it left out.
+report.html lists more and report.json holds everything."""
 
 from __future__ import annotations
 
