@@ -10,8 +10,10 @@ REDOCLY_VERSION := 2.25.3
 REDOCLY := .tools/redocly/node_modules/.bin/redocly
 MERMAID_VERSION := 11.17.2
 MERMAID := .tools/mermaid/mermaid.min.js
+SARIF_VERSION := 5.7.0
+SARIF_TOOL := .tools/sarif/Sarif.Multitool
 
-.PHONY: demo test bench clean bytecode redocly mermaid
+.PHONY: demo test bench clean bytecode redocly mermaid sarif
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found" >&2; exit 2; }
@@ -46,8 +48,18 @@ mermaid:
 	    || echo "could not fetch mermaid: the Markdown diagram test will be skipped" >&2; \
 	fi
 
+# Microsoft's SARIF validator (Sarif.Multitool, one self-contained x86_64 Linux binary), for the test that
+# checks report.sarif against GitHub code scanning's ingestion rules: only the binary is kept (npm pack).
+sarif:
+	@if [ ! -x $(SARIF_TOOL) ] && [ "$$(uname -m)" = x86_64 ] && command -v npm >/dev/null 2>&1; then \
+	  ( mkdir -p .tools/sarif && cd .tools/sarif && npm pack --silent @microsoft/sarif-multitool-linux@$(SARIF_VERSION) >/dev/null \
+	    && tar -xzf microsoft-sarif-multitool-linux-$(SARIF_VERSION).tgz package/Sarif.Multitool \
+	    && mv package/Sarif.Multitool . && chmod +x Sarif.Multitool && rm -rf package microsoft-sarif-multitool-linux-$(SARIF_VERSION).tgz ) \
+	    || echo "could not fetch the SARIF validator: its test will be skipped" >&2; \
+	fi
+
 # Proxy and browser tests need a loopback-only network namespace: pytest runs under `unshare -n`.
-test: bytecode redocly mermaid
+test: bytecode redocly mermaid sarif
 	@if unshare -n true 2>/dev/null; then \
 	  unshare -n sh -c 'ip link set lo up && exec $(PY) -m pytest -n auto -q'; \
 	else \
