@@ -413,8 +413,8 @@ def _day_sized(report: dict[str, Any], n: int) -> dict[str, Any]:
                        "hosts": [{"host": f"h{s}.example", "calls": n, "prefixes": [
                            {"prefix": f"/api/p{p}", "calls": 1, "endpoints": ids[p::4]} for p in range(4)]}]})
     r["by_spec"] = groups
-    r["drift"] = [{**d0, "id": f"drift-{i}", "pointer": f"/value/{i}", "example": {**d0["example"], "ref": {"line": i},
-                                                                                    "response": big}} for i in range(n * 20)]
+    r["drift"] = [{**d0, "id": f"drift-{i}", "pointer": f"/value/{i}", "severity": ("warning", "error", "info")[i % 3],
+                   "example": {**d0["example"], "ref": {"line": i}, "response": big}} for i in range(n * 20)]
     r["mutations"] = [{**m0, "template": f"/api/m/{i}", "response_example": big} for i in range(n * 5)]
     steps = [{**f0["steps"][0], "index": k, "url": f"https://h.example/api/{'s' * 80}/{k}"} for k in range(1, 301)]
     links = [{"from": {"step": k - 1, "location": "body", "pointer": f"/value/{j}/id"},
@@ -453,15 +453,19 @@ def test_markdown_stays_within_what_github_renders(demo_report: Path) -> None:
                      "routes seen in code, never called": len(r["code_routes"]) // 2,
                      "documented routes in code not exercised": len(r["code_routes"]) // 2,
                      "session headers": len(r["session_headers"])}[what]
-            note = f"The first {shown} of {total} {what} are listed here; report.json holds them all."
+            some = f"The {shown} most severe of" if what == "drift findings" else f"The first {shown} of"
+            note = f"{some} {total} {what} are listed here; report.json holds them all."
             assert 0 < shown <= total and md.count(note) == (shown < total), what
             assert shown < total or n < 400, what
+        listed_drift = [int(x) for x in re.findall(r'\| <a id="drift-(\d+)"></a>', md)]
+        severe = sorted(range(len(r["drift"])), key=lambda i: ({"error": 0, "warning": 1}.get(r["drift"][i]["severity"], 2), i))
+        assert sorted(listed_drift) == sorted(severe[:len(listed_drift)])  # the most severe, errors first
         drawn = len(re.findall(r"(?m)^### flow-\d+:", md))
         assert 0 < drawn and f"The first {drawn} of 100 are drawn; report.json holds them all." in md
         assert md.count("```mermaid") == drawn + 3 and md.count("```") % 2 == 0  # the charts, and no block cut short
         for s in range(20):
             listed = len(re.findall(rf"(?m)^\| GET \| <a id=\"undoc-get-h{s}-example", md))
-            assert 0 < listed <= n and (f"The most called {listed} of {n} undocumented endpoints are listed here" in md) == (listed < n)
+            assert 0 < listed <= n and (f"The {listed} most called of {n} undocumented endpoints are listed here" in md) == (listed < n)
             assert listed < n or n < 400, s
             assert f"## <a id=\"spec-spec-{s}\"></a>" in md
         never = [len(re.findall(rf"(?m)^- `GET /api/never/", part)) for part in md.split("operations never seen</summary>")[1:]]

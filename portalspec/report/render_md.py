@@ -23,6 +23,7 @@ HOSTS_LISTED = 500  # in the head, which is always whole
 GROUP_ROOM_MIN = 3000  # a spec's undocumented endpoints get at least this much, for their first rows
 ROWS_SHARE = 60  # percent of a listing's room its rows may take before details (schemas, examples) get the rest
 CODE_BLOCK_MAX = 4000  # characters of one example or schema shown; report.json has it whole
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _ALWAYS = 6000  # bytes kept back for the headings, intros and notes every listing has
 _ALWAYS_PER_SPEC = 700  # and for each spec section's heading, counts and note
 # each listing's share of the room the head leaves, in the order they come; room one leaves goes to the next
@@ -109,10 +110,12 @@ def render_markdown(r: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _left_out(shown: int, total: int, what: str, first: str = "first") -> list[str]:
+def _left_out(shown: int, total: int, what: str, which: str = "first") -> list[str]:
+    """What a listing leaves out: "The first 3 of 10 ...", "The 3 most called of 10 ..."."""
     if total <= shown:
         return []
-    some = f"The {first} {shown} of {total}" if shown else f"None of the {total}"
+    some = f"None of the {total}" if not shown else f"The first {shown} of {total}" if which == "first" else \
+        f"The {shown} {which} of {total}"
     return [f"{some} {what} are listed here; report.json holds them all.", ""]
 
 
@@ -282,46 +285,56 @@ def _table(top: list[str], rows: Iterable[str], room: _Room, end: tuple[str, ...
 
 
 def _drift(drift: list[dict[str, Any]], room: _Room) -> list[str]:
-    """Drift findings by operation: their rows while ``ROWS_SHARE`` percent of the room lasts, then an example
-    call (redacted) for the first ones while the rest does, shared by findings with the same example."""
+    """Drift findings by operation, in the report's order. Which are listed: the most severe (errors first,
+    then in the report's order), their rows while ``ROWS_SHARE`` percent of the room lasts; then an
+    example call (redacted) for them in the same order while the rest does, shared by findings with the
+    same example."""
     out = room.force(["## <a id=\"drift\"></a>Drift", ""])
     if not drift:
         return out + room.force(["None.", ""])
-    ops: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    for d in drift:
-        ops.setdefault((d["spec"], d["method"], d["path"]), []).append(d)
+    op = [(d["spec"], d["method"], d["path"]) for d in drift]
+    severe = sorted(range(len(drift)), key=lambda i: (_SEVERITY_RANK.get(drift[i]["severity"], 3), i))
     room_rows = _Room(room.left * ROWS_SHARE // 100)
-    listed: list[tuple[list[str], list[dict[str, Any]]]] = []
-    for (spec, method, path), findings in ops.items():
-        op_id = findings[0]["operationId"]
-        top = ["", f"### {spec}: `{method} {path}`" + (f" ({op_id})" if op_id else ""), "",
-               "| kind | severity | location | status | pointer | expected | observed | calls | example |",
-               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        rows = [d for i, d in enumerate(findings)  # counted with a link to an example, as most have
-                if room_rows.take((top if i == 0 else []) + [_drift_row(d, f"[example](#{d['id']}-example)")])]
-        if rows:
-            listed.append((top, rows))
-        if room_rows.full:
+    chosen: list[int] = []
+    opened: set[tuple[str, str, str]] = set()
+    for i in severe:  # a row is counted with a link to an example, as most have
+        d = drift[i]
+        if not room_rows.take(([] if op[i] in opened else _drift_top(d)) + [_drift_row(d, f"[example](#{d['id']}-example)")]):
             break
+        opened.add(op[i])
+        chosen.append(i)
     room.spend(room_rows)
-    examples: dict[str, str | None] = {}  # an example's call -> the anchor it is shown at (None: not shown)
-    shown: list[list[str]] = []
-    for top, rows in listed:
-        after: list[str] = []
-        for d in rows:
-            ex = d.get("example") or {}
-            ref = json.dumps(ex.get("ref"), sort_keys=True)
-            if ex and ref not in examples and not room.full:
-                ex_id = f"{d['id']}-example"
-                block = ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "", _code(_ex(ex)),
-                         "", "</details>"]
-                examples[ref] = ex_id if room.take(block) else None
-                after += block if examples[ref] else []
-            at = examples.get(ref) if ex else None
-            top = top + [_drift_row(d, f"[example](#{at})" if at else "")]
-        shown.append(top + after)
-    out += [line for block in shown for line in block] + [""]
-    return out + room.force(_left_out(sum(len(rows) for _, rows in listed), len(drift), "drift findings"))
+    shown_at: dict[str, str | None] = {}  # an example's call -> the anchor it is shown at (None: not shown)
+    blocks: dict[int, list[str]] = {}  # a finding -> the example shown after its operation's table
+    for i in chosen:
+        ex = drift[i].get("example") or {}
+        ref = json.dumps(ex.get("ref"), sort_keys=True)
+        if ex and ref not in shown_at and not room.full:
+            ex_id = f"{drift[i]['id']}-example"
+            block = ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "", _code(_ex(ex)),
+                     "", "</details>"]
+            shown_at[ref] = ex_id if room.take(block) else None
+            if shown_at[ref]:
+                blocks[i] = block
+    by_op: dict[tuple[str, str, str], list[int]] = {}
+    for i in sorted(chosen):
+        by_op.setdefault(op[i], []).append(i)
+    for found in by_op.values():
+        out += _drift_top(drift[found[0]])
+        for i in found:
+            ex = drift[i].get("example") or {}
+            at = shown_at.get(json.dumps(ex.get("ref"), sort_keys=True)) if ex else None
+            out.append(_drift_row(drift[i], f"[example](#{at})" if at else ""))
+        out += [line for i in found for line in blocks.get(i, [])]
+    out += [""]
+    return out + room.force(_left_out(len(chosen), len(drift), "drift findings", "most severe"))
+
+
+def _drift_top(d: dict[str, Any]) -> list[str]:
+    op_id = d["operationId"]
+    return ["", f"### {d['spec']}: `{d['method']} {d['path']}`" + (f" ({op_id})" if op_id else ""), "",
+            "| kind | severity | location | status | pointer | expected | observed | calls | example |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
 
 def _drift_row(d: dict[str, Any], link: str) -> str:
