@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
+from .budget import Room, text_size
 from .render_flows import FLOWS_SHOWN, LINKS_LISTED, mermaid
 
 MD_MAX_BYTES = 400_000
@@ -43,53 +44,17 @@ def _code(v: Any) -> str:
     return f"```json\n{text}\n```"
 
 
-def _size(lines: Iterable[str]) -> int:
-    return sum(len(line.encode()) + 1 for line in lines)
-
-
-class _Room:
-    """The bytes a listing may still take. ``take`` takes a block of lines whole or not at all, and
-    after the first block that does not fit, none (a smaller one would list out of order)."""
-
-    def __init__(self, size: int) -> None:
-        self.left, self.used, self.full = max(size, 0), 0, False
-
-    def take(self, lines: list[str]) -> bool:
-        n = _size(lines)
-        if self.full or n > self.left:
-            self.full = True
-            return False
-        self.left -= n
-        self.used += n
-        return True
-
-    def force(self, lines: list[str]) -> list[str]:
-        """Lines a listing always has (its heading, its counts, what it left out), counted."""
-        n = _size(lines)
-        self.left = max(self.left - n, 0)
-        self.used += n
-        return lines
-
-    def part(self, whole: int, part: int = 1, least: int = 0) -> "_Room":
-        """``part`` of ``whole`` parts of what is left, and at least ``least`` bytes of it (``spend`` it when done)."""
-        return _Room(min(self.left, max(self.left * part // whole if whole else 0, least)))
-
-    def spend(self, part: "_Room") -> None:
-        self.left = max(self.left - part.used, 0)
-        self.used += part.used
-
-
 class _Plan:
     """The room each listing gets: its share of what the head and the listings before it left, after the
     lines every listing always has (``_ALWAYS``, and ``_ALWAYS_PER_SPEC`` for each spec's section)."""
 
     def __init__(self, head: list[str], specs: int) -> None:
-        self.left = MD_MAX_BYTES - _size(head) - _ALWAYS - _ALWAYS_PER_SPEC * specs
+        self.left = MD_MAX_BYTES - text_size(head) - _ALWAYS - _ALWAYS_PER_SPEC * specs
         self.shares = dict(_SHARES)
 
-    def listing(self, name: str, render: Callable[[_Room], list[str]]) -> list[str]:
+    def listing(self, name: str, render: Callable[[Room], list[str]]) -> list[str]:
         share = self.shares.pop(name)
-        room = _Room(max(self.left, 0) * share // (share + sum(self.shares.values())))
+        room = Room(max(self.left, 0) * share // (share + sum(self.shares.values())))
         out = render(room)
         self.left -= room.used
         return out
@@ -181,7 +146,7 @@ def _head(r: dict[str, Any], groups: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _groups(r: dict[str, Any], groups: list[dict[str, Any]], room: _Room) -> list[str]:
+def _groups(r: dict[str, Any], groups: list[dict[str, Any]], room: Room) -> list[str]:
     """A section per spec (and one for hosts no spec serves): its counts, then its undocumented endpoints by
     host and path prefix, most called first. Their rows come first: each spec's get a part of
     ``ROWS_SHARE`` percent of the room, by its number of endpoints; then their details (schemas,
@@ -190,7 +155,7 @@ def _groups(r: dict[str, Any], groups: list[dict[str, Any]], room: _Room) -> lis
     out = room.force(["<a id=\"spec-groups\"></a>", ""])
     heads = [room.force(_group_head(g)) for g in groups]
     counts = [g["undocumented_endpoints"] for g in groups]
-    rows_room = _Room(room.left * ROWS_SHARE // 100)
+    rows_room = Room(room.left * ROWS_SHARE // 100)
     tables: list[list[tuple[list[str], str, str]]] = []
     for n, g in enumerate(groups):
         own = rows_room.part(sum(counts[n:]), counts[n], GROUP_ROOM_MIN)
@@ -228,7 +193,7 @@ def _group_head(g: dict[str, Any]) -> list[str]:
             "", " · ".join(counts), ""]
 
 
-def _undocumented_rows(g: dict[str, Any], undoc: dict[str, dict[str, Any]], room: _Room) -> list[tuple[list[str], str, str]]:
+def _undocumented_rows(g: dict[str, Any], undoc: dict[str, dict[str, Any]], room: Room) -> list[tuple[list[str], str, str]]:
     """A spec's undocumented endpoints by host and path prefix, most called first, as many rows as fit:
     ``(the headings the row comes after (a new host, a new prefix), row, endpoint id)``."""
     order = [(h, p, uid) for h in g["hosts"] for p in h["prefixes"] for uid in p["endpoints"]][:UNDOC_PER_GROUP]
@@ -248,7 +213,7 @@ def _undocumented_rows(g: dict[str, Any], undoc: dict[str, dict[str, Any]], room
     return out
 
 
-def _code_routes(routes: list[dict[str, Any]], room: _Room) -> list[str]:
+def _code_routes(routes: list[dict[str, Any]], room: Room) -> list[str]:
     if not routes:
         return []
     new = [c for c in routes if not c["documented"] and not c["called"]]
@@ -274,7 +239,7 @@ def _code_routes(routes: list[dict[str, Any]], room: _Room) -> list[str]:
     return out + room.force(_left_out(listed, len(todo), "documented routes in code not exercised"))
 
 
-def _table(top: list[str], rows: Iterable[str], room: _Room, end: tuple[str, ...] = ("",)) -> tuple[list[str], int]:
+def _table(top: list[str], rows: Iterable[str], room: Room, end: tuple[str, ...] = ("",)) -> tuple[list[str], int]:
     """The first rows that fit, under ``top`` and above ``end`` (no table when none does), and how many."""
     out: list[str] = []
     for row in rows:
@@ -284,7 +249,7 @@ def _table(top: list[str], rows: Iterable[str], room: _Room, end: tuple[str, ...
     return (top + out + [*end] if out else []), len(out)
 
 
-def _drift(drift: list[dict[str, Any]], room: _Room) -> list[str]:
+def _drift(drift: list[dict[str, Any]], room: Room) -> list[str]:
     """Drift findings by operation, in the report's order. Which are listed: the most severe (errors first,
     then in the report's order), their rows while ``ROWS_SHARE`` percent of the room lasts; then an
     example call (redacted) for them in the same order while the rest does, shared by findings with the
@@ -294,7 +259,7 @@ def _drift(drift: list[dict[str, Any]], room: _Room) -> list[str]:
         return out + room.force(["None.", ""])
     op = [(d["spec"], d["method"], d["path"]) for d in drift]
     severe = sorted(range(len(drift)), key=lambda i: (_SEVERITY_RANK.get(drift[i]["severity"], 3), i))
-    room_rows = _Room(room.left * ROWS_SHARE // 100)
+    room_rows = Room(room.left * ROWS_SHARE // 100)
     chosen: list[int] = []
     opened: set[tuple[str, str, str]] = set()
     for i in severe:  # a row is counted with a link to an example, as most have
@@ -342,7 +307,7 @@ def _drift_row(d: dict[str, Any], link: str) -> str:
             f"`{_cell(d['pointer']) or '/'}` | {_cell(d['expected'])} | {_cell(d['observed'])} | {d['calls']} | {link} |")
 
 
-def _mutations(mutations: list[dict[str, Any]], room: _Room) -> list[str]:
+def _mutations(mutations: list[dict[str, Any]], room: Room) -> list[str]:
     out = room.force(["## Mutations", ""])
     if not mutations:
         return out + room.force(["None.", ""])
@@ -371,7 +336,7 @@ def _mutations(mutations: list[dict[str, Any]], room: _Room) -> list[str]:
     return out + room.force(_left_out(shown, len(mutations), "mutations"))
 
 
-def _session(session: list[dict[str, Any]], room: _Room) -> list[str]:
+def _session(session: list[dict[str, Any]], room: Room) -> list[str]:
     if not session:
         return []
     out = room.force(["## Session headers", "", "Sent on (nearly) every call to a spec: the session's headers, one finding per spec.", ""])
@@ -380,7 +345,7 @@ def _session(session: list[dict[str, Any]], room: _Room) -> list[str]:
     return out + table + room.force(_left_out(listed, len(session), "session headers"))
 
 
-def _flows(flows: list[dict[str, Any]], room: _Room) -> list[str]:
+def _flows(flows: list[dict[str, Any]], room: Room) -> list[str]:
     out = room.force([f"## Write flows ({len(flows)})", ""])
     if not flows:
         return out + room.force(["None.", ""])
@@ -404,7 +369,7 @@ def _flows(flows: list[dict[str, Any]], room: _Room) -> list[str]:
     return out + room.force([f"{some} drawn; report.json holds them all.", ""] if len(flows) > shown else [])
 
 
-def _coverage(coverage: list[dict[str, Any]], room: _Room) -> list[str]:
+def _coverage(coverage: list[dict[str, Any]], room: Room) -> list[str]:
     out = room.force(["## Coverage", "", "| spec | called | in code only | neither | operations | percent called |",
                       "| --- | --- | --- | --- | --- | --- |"])
     out += room.force([f"| {c['spec']} | {c['seen']} | {c.get('in_code', 0)} | {c['operations'] - c['seen'] - c.get('in_code', 0)} | "
@@ -424,7 +389,7 @@ def _coverage(coverage: list[dict[str, Any]], room: _Room) -> list[str]:
     return out
 
 
-def _operations(operations: list[dict[str, Any]], room: _Room) -> list[str]:
+def _operations(operations: list[dict[str, Any]], room: Room) -> list[str]:
     out = room.force(["## Operations seen", ""])
     rows = (f"| {o['spec']} | {o['operationId'] or '-'} | {o['method']} | `{_cell(o['path'])}` | {o['calls']} | {_cell(o['statuses'])} |"
             for o in operations)
