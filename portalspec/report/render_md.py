@@ -3,7 +3,8 @@
 It stays within ``MD_MAX_BYTES``, the most GitHub renders (its Markdown API documents 400 KB at
 most; users report larger generated files shown as raw text): the head (summary, charts) is whole,
 and each listing (undocumented endpoints per spec, code routes, drift, mutations, flows, coverage,
-operations) shows its first rows while its share of the room lasts, then says how many it left out.
+operations) shows what matters most (the most called endpoints, the most severe drift, else the
+first) while its share of the room lasts (``budget.Room``), then says how many it left out.
 report.html lists more and report.json holds everything."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
+from .budget import Room, text_size
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
-from .budget import Room, text_size
 from .render_flows import FLOWS_SHOWN, LINKS_LISTED, mermaid
 
 MD_MAX_BYTES = 400_000
