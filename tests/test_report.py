@@ -475,3 +475,18 @@ def test_markdown_stays_within_what_github_renders(demo_report: Path) -> None:
         anchors = set(re.findall(r'<a id="([^"]+)"></a>', md))
         assert set(re.findall(r"\[example\]\(#([^)]+)\)", md)) <= anchors
         assert {a["anchor"] for a in r["attention"]} - {"mutations"} <= anchors
+        _parses_as_written(md)
+
+
+def _parses_as_written(md: str) -> None:
+    """What a GFM parser (markdown-it's, as GitHub's cmark-gfm reads tables) makes of the Markdown: each drift
+    row a table row, each "listed here" note a paragraph of its own (not a row of the table above it),
+    each Mermaid block a code block of its own, every details element closed."""
+    from markdown_it import MarkdownIt
+
+    page = MarkdownIt("gfm-like", {"linkify": False}).disable("linkify").render(md)
+    assert len(re.findall(r'<tr>\s*<td><a id="drift-\d+"></a>', page)) == len(re.findall(r'(?m)^\| <a id="drift-\d+"></a>', md))
+    notes = re.findall(r"(?m)^((?:The|None of the) .*(?:are listed here|drawn);.*)$", md)
+    assert notes and all(f"<p>{n}</p>" in page for n in notes), notes
+    assert page.count('<code class="language-mermaid">') == md.count("```mermaid")
+    assert md.count("<details>") == md.count("</details>")
