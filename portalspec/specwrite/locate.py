@@ -18,7 +18,7 @@ from ..specs.loader import load_document
 Token = str | int
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)  # every file of the 20 nodoc specs (128) stays parsed while an overlay is planned
 def _doc(path: str) -> Any:
     return load_document(Path(path))
 
