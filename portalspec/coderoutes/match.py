@@ -36,16 +36,31 @@ class _SpecOp:
     hosts: list[re.Pattern[str]]
 
 
-def _fits(cand: list[str], tpl: Template) -> int | None:
-    """How well a candidate's segments fit a template's (literal matches), or None when they do not."""
+_Probe = tuple[tuple[str, str] | None, ...]  # a candidate's segments as _fits reads them
+
+
+def _probe(cand: list[str]) -> _Probe:
+    """A candidate's segments, read once for every template they are fitted to: None where the code puts a
+    value (any spec parameter or literal fits), else the segment with its values as a sentinel, and folded."""
+    out: list[tuple[str, str] | None] = []
+    for seg in cand:
+        if _VAR.fullmatch(seg):
+            out.append(None)
+        else:
+            probe = _VAR.sub(_SENTINEL, seg)
+            out.append((probe, probe.casefold()))
+    return tuple(out)
+
+
+def _fits(cand: _Probe, tpl: Template) -> int | None:
+    """How well a candidate's segments (``_probe``) fit a template's (literal matches), or None when they do not."""
     if len(cand) != len(tpl.segments):
         return None
     score = 0
     for seg, spec in zip(cand, tpl.segments):
-        if _VAR.fullmatch(seg):
-            continue  # the code puts a value here: any spec parameter or literal fits
-        probe = _VAR.sub(_SENTINEL, seg)
-        if spec.match(probe, probe.casefold()) is None:
+        if seg is None:
+            continue
+        if spec.match(seg[0], seg[1]) is None:
             return None
         score += spec.kind != PARAM
     return score
@@ -68,13 +83,20 @@ class CodeRouteMatcher:
                 first = tpl.segments[0].folded if tpl.segments and tpl.segments[0].kind != PARAM else None
                 self.by_first[(len(tpl.segments), first)].append(_SpecOp(op, tpl, hosts))
         self.api_hosts = list({r.pattern: r for r in self.api_hosts}.values())
+        self._hosts: dict[str, bool] = {}  # a host -> whether a spec's server serves it
 
     def is_api(self, template: str, host: str | None) -> bool:
         """A route of an API the specs describe: on one of their hosts, or under one of their first segments."""
-        if host and any(r.fullmatch(host) or r.fullmatch(host.rsplit(":", 1)[0]) for r in self.api_hosts):
+        if host and self._api_host(host):
             return True
         segs, _ = split_path(template)
         return bool(segs) and "{" not in segs[0] and segs[0].casefold() in self.firsts
+
+    def _api_host(self, host: str) -> bool:
+        known = self._hosts.get(host)
+        if known is None:
+            known = self._hosts[host] = any(r.fullmatch(host) or r.fullmatch(host.rsplit(":", 1)[0]) for r in self.api_hosts)
+        return known
 
     def documented(self, template: str, method: str | None, hosts: Iterable[str]) -> list[Operation]:
         """The operations a candidate is, best fit first (every method when the code names none)."""
@@ -86,10 +108,11 @@ class CodeRouteMatcher:
         else:  # those starting with that literal, and those starting with a parameter
             pools = self.by_first.get((len(segs), first), []) + self.by_first.get((len(segs), None), [])
         scored = []
+        probe = _probe(segs)
         for sop in pools:
             if method and sop.op.method != method:
                 continue
-            score = _fits(segs, sop.template)
+            score = _fits(probe, sop.template)
             if score is None:
                 continue
             on_host = not hosts or not sop.hosts or any(r.fullmatch(h) or r.fullmatch(h.rsplit(":", 1)[0])
@@ -126,7 +149,10 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
     if not routes:
         return [], {}
     m = CodeRouteMatcher(index)
-    undoc = [(u, compile_template(u["template"])) for u in undocumented]
+    undoc: dict[int, list[tuple[dict[str, Any], Template]]] = defaultdict(list)  # by their number of segments
+    for u in undocumented:
+        t = compile_template(u["template"])
+        undoc[len(t.segments)].append((u, t))
     rows = []
     in_code: dict[str, set[str]] = defaultdict(set)
     for r in routes.values():
@@ -142,8 +168,9 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
                     in_code[op.spec].add(op.key)
         else:
             hosts = r.hosts or r.page_hosts
-            called = any(_fits(segs, t) is not None and (r.method is None or u["method"] == r.method)
-                         and (not hosts or u["host"] in hosts) for u, t in undoc)
+            probe = _probe(segs)
+            called = any((r.method is None or u["method"] == r.method) and (not hosts or u["host"] in hosts)
+                         and _fits(probe, t) is not None for u, t in undoc.get(len(segs), ()))
         rows.append({"template": r.template, "method": r.method,
                      "hosts": sorted(r.hosts or r.page_hosts), "documented": bool(ops), "called": called,
                      "operationId": ops[0].operation_id if ops else None, "spec": ops[0].spec if ops else None,
