@@ -264,14 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("specs", cmd_specs, "List the operations, servers and lint warnings of OpenAPI specs.")
     sp.add_argument("paths", nargs="+", metavar="DIR_OR_FILE")
     sp.add_argument("--json", action="store_true", help="machine-readable output")
-    sp.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk spec index cache")
+    sp.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk spec index cache (parsed spec files stay cached by their content, which cannot go stale)")
 
     sp = add("match", cmd_match, "Match every call of captures to one OpenAPI operation, or say why not.")
     sp.add_argument("captures", nargs="+", metavar="CAPDIR")
     sp.add_argument("--specs", action="append", default=[], required=True, metavar="DIR", help="spec folder or file (repeatable)")
     sp.add_argument("--jsonl", action="store_true", help="one JSON object per call, in capture order")
     sp.add_argument("--write", action="store_true", help="store each match in the fixture's _portalspec extension")
-    sp.add_argument("--no-cache", action="store_true", help="do not use the on-disk spec index cache")
+    sp.add_argument("--no-cache", action="store_true", help="do not use the on-disk spec index cache (parsed spec files stay cached by their content, which cannot go stale)")
 
     sp = add("report", cmd_report, "Report undocumented endpoints, drift, mutations and coverage (md, html, json, sarif).")
     sp.add_argument("captures", nargs="+", metavar="CAPDIR")

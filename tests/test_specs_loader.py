@@ -99,3 +99,32 @@ def test_cli_help_for_every_command() -> None:
         assert r.returncode == 0 and "usage: portalspec " + cmd in r.stdout
     r = subprocess.run([sys.executable, "-m", "portalspec.cli", "--help"], capture_output=True, text=True)
     assert "never replays" in r.stdout
+
+
+def test_parsed_spec_files_are_cached_by_content(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A spec file read again unchanged is not parsed again; a changed one is; a broken cache file is passed
+    over; a file that does not parse is not cached and says so each time."""
+    import pytest
+
+    from portalspec.errors import PortalspecError
+    from portalspec.specs import loader
+
+    monkeypatch.setenv("PORTALSPEC_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "p.yml"
+    f.write_text("paths:\n  /a:\n    get:\n      responses: {}\nenum: [On, Paused, 2024-01-01]\n")
+    first = loader.load_document(f)
+    assert first["enum"] == ["On", "Paused", "2024-01-01"]  # YAML 1.2 rules, kept through the cache
+    calls = []
+    real = loader.yaml.load
+    monkeypatch.setattr(loader.yaml, "load", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert loader.load_document(f) == first and calls == []
+    f.write_text(f.read_text().replace("/a:", "/b:"))
+    assert "/b" in loader.load_document(f)["paths"] and calls == [1]
+    for cached in (tmp_path / "cache" / "docs").glob("*.pickle"):
+        cached.write_bytes(b"not a pickle")
+    assert "/b" in loader.load_document(f)["paths"] and calls == [1, 1]
+    f.write_text("paths: {a: [\n")
+    for _ in range(2):
+        with pytest.raises(PortalspecError, match="invalid YAML"):
+            loader.load_document(f)
+    assert len(calls) == 4

@@ -14,6 +14,7 @@ from typing import Callable
 from .. import __version__
 from ..errors import PortalspecError
 from ..matching.matcher import Matcher
+from .doccache import cache_dir
 from .loader import find_roots, load_spec
 from .model import Operation, Spec
 
@@ -29,14 +30,6 @@ def tell_spec_errors(index: "SpecIndex", warn: Callable[[str], None]) -> None:
         if s.paths_lost:
             warn(f"spec error: {s.name}: {len(s.paths_lost)} path item(s) not loaded, their calls will show as "
                  f"undocumented: {', '.join(s.paths_lost[:5])}{' ...' if len(s.paths_lost) > 5 else ''}")
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("PORTALSPEC_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "portalspec"
 
 
 def _digest(path: str) -> str | None:

@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import PortalspecError
 from ..pointers import escape
+from .doccache import parsed
 from .model import METHODS, Operation, Server, Spec
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -40,12 +41,19 @@ SPEC_SUFFIXES = (".yml", ".yaml", ".json")
 
 
 def load_document(path: Path) -> Any:
+    """A spec file parsed (YAML 1.2 rules, or JSON), from the cache of parsed files when it holds its bytes."""
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as e:
-        raise PortalspecError(f"not UTF-8 text (byte {e.start})", str(path)) from None
+        data = path.read_bytes()
     except OSError as e:
         raise PortalspecError(f"cannot read ({e.strerror})", str(path)) from None
+    return parsed(data, lambda: _parse(path, data))
+
+
+def _parse(path: Path, data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PortalspecError(f"not UTF-8 text (byte {e.start})", str(path)) from None
     try:
         if path.suffix == ".json":
             return json.loads(text)
