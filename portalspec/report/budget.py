@@ -1,9 +1,19 @@
-"""A byte budget for a document written in parts (report.md's listings): each part takes whole blocks of
-lines while its room lasts, in order."""
+"""How much a report shows: one value's text at most ``PRE_LIMIT`` characters (report.md and the HTML),
+and a byte budget for a document written in parts (report.md's listings), each part taking whole blocks
+of lines while its room lasts, in order."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import json
+from typing import Any, Iterable
+
+PRE_LIMIT = 4000  # characters of one example or schema shown; report.json has it whole
+
+
+def pretty(v: Any) -> str:
+    """A value as indented JSON (a string as it is), cut at ``PRE_LIMIT`` characters with a word that it was."""
+    text = v if isinstance(v, str) else json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    return text if len(text) <= PRE_LIMIT else text[:PRE_LIMIT] + "\n… (cut here; report.json has it whole)"
 
 
 def text_size(lines: Iterable[str]) -> int:

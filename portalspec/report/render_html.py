@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from .budget import pretty
 from .groups import anchor, spec_anchor
 from .render_charts import coverage_svg, drift_svg, timeline_svg
 from .render_flows import FLOWS_SHOWN, LINKS_LISTED, svg
@@ -20,12 +21,6 @@ UNDOC_PER_GROUP = 200
 MUTATIONS_SHOWN = 200
 OPERATIONS_SHOWN = 500
 CODE_ROUTES_SHOWN = 300
-PRE_LIMIT = 4000
-
-
-def _pretty(v: Any) -> str:
-    text = v if isinstance(v, str) else json.dumps(v, indent=2, ensure_ascii=False, default=str)
-    return text if len(text) <= PRE_LIMIT else text[:PRE_LIMIT] + "\n… (cut here; report.json has it whole)"
 
 
 def _short(v: Any, n: int = 120) -> str:
@@ -50,7 +45,7 @@ def _first_per(rows: list[dict[str, Any]], n: int, key: str) -> list[dict[str, A
 
 def render_html(report: dict[str, Any]) -> str:
     env = Environment(loader=PackageLoader("portalspec.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    env.filters.update(pretty=_pretty, short=_short, anchor=anchor, flow_svg=lambda f: Markup(svg(f)),
+    env.filters.update(pretty=pretty, short=_short, anchor=anchor, flow_svg=lambda f: Markup(svg(f)),
                        first_per=_first_per, spec_anchor=spec_anchor, coverage_svg=lambda g: Markup(coverage_svg(g or [])),
                        drift_svg=lambda g: Markup(drift_svg(g or [])),
                        timeline_svg=lambda t: Markup(timeline_svg(t or {})))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
-from .budget import Room, text_size
+from .budget import Room, pretty, text_size
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
 from .render_flows import FLOWS_SHOWN, LINKS_LISTED, mermaid
@@ -24,7 +24,6 @@ NEVER_SEEN_LISTED = 500
 HOSTS_LISTED = 500  # in the head, which is always whole
 GROUP_ROOM_MIN = 3000  # a spec's undocumented endpoints get at least this much, for their first rows
 ROWS_SHARE = 60  # percent of a listing's room its rows may take before details (schemas, examples) get the rest
-CODE_BLOCK_MAX = 4000  # characters of one example or schema shown; report.json has it whole
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _ALWAYS = 6000  # bytes kept back for the headings, intros and notes every listing has
 _ALWAYS_PER_SPEC = 700  # and for each spec section's heading, counts and note
@@ -39,10 +38,7 @@ def _cell(v: Any) -> str:
 
 
 def _code(v: Any) -> str:
-    text = v if isinstance(v, str) else json.dumps(v, indent=2, ensure_ascii=False, default=str)
-    if len(text) > CODE_BLOCK_MAX:
-        text = text[:CODE_BLOCK_MAX] + "\n… (cut here; report.json has it whole)"
-    return f"```json\n{text}\n```"
+    return f"```json\n{pretty(v)}\n```"
 
 
 class _Plan:
@@ -272,9 +268,9 @@ def _drift(drift: list[dict[str, Any]], room: Room) -> list[str]:
     room.spend(room_rows)
     shown_at: dict[str, str | None] = {}  # an example's call -> the anchor it is shown at (None: not shown)
     blocks: dict[int, list[str]] = {}  # a finding -> the example shown after its operation's table
+    refs = {i: json.dumps((drift[i].get("example") or {}).get("ref"), sort_keys=True) for i in chosen}
     for i in chosen:
-        ex = drift[i].get("example") or {}
-        ref = json.dumps(ex.get("ref"), sort_keys=True)
+        ex, ref = drift[i].get("example") or {}, refs[i]
         if ex and ref not in shown_at and not room.full:
             ex_id = f"{drift[i]['id']}-example"
             block = ["", f"<details><summary><a id=\"{ex_id}\"></a>Example call (redacted)</summary>", "", _code(_ex(ex)),
@@ -288,8 +284,7 @@ def _drift(drift: list[dict[str, Any]], room: Room) -> list[str]:
     for found in by_op.values():
         out += _drift_top(drift[found[0]])
         for i in found:
-            ex = drift[i].get("example") or {}
-            at = shown_at.get(json.dumps(ex.get("ref"), sort_keys=True)) if ex else None
+            at = shown_at.get(refs[i]) if drift[i].get("example") else None
             out.append(_drift_row(drift[i], f"[example](#{at})" if at else ""))
         out += [line for i in found for line in blocks.get(i, [])]
     out += [""]

@@ -69,6 +69,7 @@ def operation_line(path_file: str | None, path: str, method: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def _paths_line(root: str) -> int:
     """The 1-based line of the top-level ``paths:`` key of a YAML or JSON spec file (1 if none)."""
     return next((i + 1 for i, line in enumerate(_lines(root)) if line.rstrip() in ("paths:", '"paths": {')), 1)
