@@ -6,21 +6,12 @@ The spec index is cached whole (``index.py``); this cache serves what reads the 
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import __version__
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("PORTALSPEC_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "portalspec"
+from ..cachedir import cache_dir, load, store
 
 
 @lru_cache(maxsize=1)
@@ -34,19 +25,8 @@ def parsed(data: bytes, parse: Callable[[], Any]) -> Any:
     not parse raises as ``parse`` does and is not cached; a cache that cannot be read or written is
     passed over."""
     f = cache_dir() / "docs" / f"{hashlib.sha256(_parser_digest() + data).hexdigest()[:40]}.pickle"
-    try:
-        with open(f, "rb") as fh:
-            return pickle.load(fh)  # noqa: S301 - our own cache file, in the user's cache dir
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError,
-            RecursionError):
-        pass
-    doc = parse()
-    try:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmp = f.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(doc, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, f)
-    except (OSError, pickle.PicklingError, RecursionError):
-        pass  # a cache is an optimisation; failing to write one is not an error
+    doc = load(f)
+    if doc is None:
+        doc = parse()
+        store(f, doc)
     return doc

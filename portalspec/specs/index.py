@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
-import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Callable
 from .. import __version__
 from ..errors import PortalspecError
 from ..matching.matcher import Matcher
-from .doccache import cache_dir
+from ..cachedir import cache_dir, load, store
 from .loader import find_roots, load_spec
 from .model import Operation, Spec
 
@@ -103,27 +101,19 @@ def _code_digest() -> str:
 
 
 def _read_cache(cfile: Path) -> SpecIndex | None:
+    hit = load(cfile)
     try:
-        with open(cfile, "rb") as f:
-            files, index = pickle.load(f)  # noqa: S301 - our own cache file, in the user's cache dir
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
-        return None
-    if any(_digest(p) != h for p, h in files.items()):
+        files, index = hit  # type: ignore[misc]
+        if not isinstance(index, SpecIndex) or any(_digest(p) != h for p, h in files.items()):
+            return None
+    except (TypeError, ValueError, AttributeError):
         return None
     index.from_cache = True
     return index
 
 
 def _write_cache(cfile: Path, index: SpecIndex) -> None:
-    files = {p: _digest(p) for s in index.specs for p in s.files}
-    try:
-        cfile.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cfile.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump((files, index), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cfile)
-    except (OSError, pickle.PicklingError, RecursionError):
-        pass  # a cache is an optimisation; failing to write one is not an error
+    store(cfile, ({p: _digest(p) for s in index.specs for p in s.files}, index))
 
 
 def _stderr(msg: str) -> None:
