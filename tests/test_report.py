@@ -374,6 +374,40 @@ def test_a_long_flow_diagram_stays_within_what_mermaid_draws(chars: str) -> None
     assert short.count("Page->>API:") == 3 and "more steps" not in short and short.count("Note over") == 6  # of its 8 links, a step shows 6
 
 
+def test_flows_are_listed_by_kind_and_each_kind_drawn_once(demo_report: Path) -> None:
+    """Markdown and HTML list the kinds of flows, the most common first, and draw each of the most common
+    once, by its flow that traces the most values; a kind making many writes names its first twelve."""
+    from portalspec.report.render_html import render_html
+    from portalspec.report.render_md import render_markdown
+
+    report = json.loads((demo_report / "report.json").read_text())
+    base = report["flows"][0]
+    write = next(st for st in base["steps"] if st["role"] == "write")
+
+    def flow(n: int, kind: int, links: int) -> dict[str, Any]:
+        writes = 30 if kind == 0 else 1
+        steps = [{**write, "index": i, "template": f"/api/k{kind}/w{i}"} for i in range(1, writes + 1)]
+        return {**base, "id": f"flow-{n}", "steps": steps, "lineage": base["lineage"][:links]}
+
+    plan = [0] * 2 + [1] * 5 + [2] * 3 + list(range(3, 40))  # kinds 1, 2 and 0 most common, then 37 of one flow
+    report["flows"] = [flow(n, k, (n % 3) if k == 1 else 0) for n, k in enumerate(plan, 1)]
+    report["flow_kinds"] = [{"writes": ["made up"], "flows": 1, "pages": 1, "example": "flow-1", "first": "flow-1"}]
+    for r in [report]:  # a report read back lists the kinds of its flows as they are
+        md, page = render_markdown(r), render_html(r)
+        drawn_md = re.findall(r'(?m)^### <a id="(flow-\d+)"></a>', md)
+        drawn_html = re.findall(r'<details class="flow" id="(flow-\d+)"', page)
+        assert drawn_md == drawn_html and len(drawn_md) == 20
+        assert drawn_md[:3] == ["flow-5", "flow-8", "flow-1"]  # kind 1 by its flow tracing the most values, then 2, 0
+        assert "47 flows of 40 kinds." in md and "47 flows of 40 kinds." in page
+        assert "The 20 most common of 40 kinds are drawn; report.json holds every flow." in md
+        rows = re.findall(r"(?m)^\| (`POST /api/k\d+/w1`.*) \| (\d+) \| 1 \| (\[?flow-\d+)", md)
+        assert [int(n) for _, n, _ in rows] == [5, 3, 2] + [1] * 37
+        assert rows[2][0].endswith("`POST /api/k0/w12` → … 18 more") and "/api/k0/w13" not in md.split("### ")[0]
+        assert [x.lstrip("[") for _, _, x in rows if x.startswith("[")] == drawn_md  # the drawn ones link to them
+        assert page.count('<table class="kinds">') == 1 and page.count("→ … 18 more") == 1
+        assert set(re.findall(r'<a href="#(flow-\d+)">', page)) == set(drawn_md)
+
+
 def test_a_long_flow_says_what_its_drawing_and_tables_leave_out(demo_report: Path) -> None:
     """A flow longer than a diagram draws, or with more traced values than its table lists, says how many
     more report.json holds, in Markdown and in HTML; the demo's short flow says nothing of the kind."""
@@ -419,7 +453,9 @@ def _day_sized(report: dict[str, Any], n: int) -> dict[str, Any]:
     steps = [{**f0["steps"][0], "index": k, "url": f"https://h.example/api/{'s' * 80}/{k}"} for k in range(1, 301)]
     links = [{"from": {"step": k - 1, "location": "body", "pointer": f"/value/{j}/id"},
               "to": {"step": k, "location": "body", "pointer": f"/items/{j}/id"}} for k in range(2, 301) for j in range(6)]
-    r["flows"] = [{**f0, "id": f"flow-{i}", "steps": steps, "lineage": links} for i in range(1, 101)]
+    r["flows"] = [{**f0, "id": f"flow-{i}", "steps": [{**steps[0], "method": "POST", "role": "write", "template": f"/api/w/{i % 50}"},
+                                                      *steps[1:]], "lineage": links} for i in range(1, 101)]  # 50 kinds
+    r.pop("flow_kinds", None)
     r["operations"] = [{**o0, "operationId": f"Op{i}", "path": f"/api/op/{i}"} for i in range(n * 50)]
     r["coverage"] = [{**c0, "spec": f"spec-{s}", "never_seen": [f"GET /api/never/{i}" for i in range(n * 10)]} for s in range(20)]
     r["code_routes"] = [{"method": "GET", "template": f"/api/code/{i}", "hosts": ["h.example"], "bundles": ["main.js"],
@@ -460,9 +496,12 @@ def test_markdown_stays_within_what_github_renders(demo_report: Path) -> None:
         listed_drift = [int(x) for x in re.findall(r'\| <a id="drift-(\d+)"></a>', md)]
         severe = sorted(range(len(r["drift"])), key=lambda i: ({"error": 0, "warning": 1}.get(r["drift"][i]["severity"], 2), i))
         assert sorted(listed_drift) == sorted(severe[:len(listed_drift)])  # the most severe, errors first
-        drawn = len(re.findall(r"(?m)^### flow-\d+:", md))
-        assert 0 < drawn and f"The first {drawn} of 100 are drawn; report.json holds them all." in md
-        assert md.count("```mermaid") == drawn + 3 and md.count("```") % 2 == 0  # the charts, and no block cut short
+        drawn = re.findall(r'(?m)^### <a id="(flow-\d+)"></a>\1:', md)
+        assert 0 < len(drawn) < 20 and f"The {len(drawn)} most common of 50 kinds are drawn; report.json holds every flow." in md
+        assert set(re.findall(r"\]\(#(flow-\d+)\)", md)) == set(drawn) and len(set(drawn)) == len(drawn)
+        kinds_listed = len(re.findall(r"(?m)^\| `POST /api/w/\d+` \| 2 \| 1 \| ", md))
+        assert len(drawn) <= kinds_listed and (kinds_listed == 50 or f"The {kinds_listed} most common of 50 kinds are listed here" in md)
+        assert md.count("```mermaid") == len(drawn) + 3 and md.count("```") % 2 == 0  # the charts, and no block cut short
         for s in range(20):
             listed = len(re.findall(rf"(?m)^\| GET \| <a id=\"undoc-get-h{s}-example", md))
             assert 0 < listed <= n and (f"The {listed} most called of {n} undocumented endpoints are listed here" in md) == (listed < n)

@@ -713,3 +713,53 @@ def test_an_answer_gives_each_value_at_its_json_pointer() -> None:
     assert _walk(doc, linkable) == [("/a~1b/0/~0x", "value-1234"), ("/a~1b/0/deep/0/0/id", "inner-0001"),
                                     ("/a~1b/1", "second-5678"), ("/tail", "last-9012"), ("/n", "4096")]
     assert _walk(["just-a-value"], linkable) == [("/0", "just-a-value")] and _walk("root-value", linkable) == [("", "root-value")]
+
+
+def test_flows_that_make_the_same_writes_are_one_kind() -> None:
+    """A kind is a flow's writes, each once, in the order first made (reads and repeats aside); the most
+    common kinds come first, each drawn by its flow that traces the most values (the earliest of those),
+    and a page's tabs are one page."""
+    from portalspec.writeflows.kinds import flow_kinds
+
+    def flow(n: int, page: str, writes: list[tuple[str, str | None, str]], links: int) -> dict[str, Any]:
+        steps = [{"index": 1, "method": "GET", "url": "https://p.example/api/roles", "template": "/roles", "role": "read"}]
+        steps += [{"index": i, "method": m, "url": f"https://p.example{u}?q=1", "template": t, "role": "write"}
+                  for i, (m, t, u) in enumerate(writes, 2)]
+        return {"id": f"flow-{n}", "page": page, "steps": steps, "lineage": [{}] * links}
+
+    wizard = [("POST", "/assignments", "/api/assignments"), ("PATCH", "/assignments/{id}", "/api/assignments/7")]
+    flows = [flow(1, "/roles [tab-1]", [("DELETE", None, "/api/x/9")], 0),
+             flow(2, "/roles [tab-1]", wizard, 1),
+             flow(3, "/roles [tab-2]", wizard + wizard, 3),  # the wizard twice: the same kind
+             flow(4, "/other", wizard, 3),
+             flow(5, "/roles", list(reversed(wizard)), 5)]
+    assert flow_kinds(flows) == [
+        {"writes": ["POST /assignments", "PATCH /assignments/{id}"], "flows": 3, "pages": 2, "example": "flow-3",
+         "first": "flow-2"},
+        {"writes": ["DELETE /api/x/9"], "flows": 1, "pages": 1, "example": "flow-1", "first": "flow-1"},
+        {"writes": ["PATCH /assignments/{id}", "POST /assignments"], "flows": 1, "pages": 1, "example": "flow-5",
+         "first": "flow-5"}]
+
+
+def test_the_kinds_made_as_flows_close_are_those_of_the_flows_read_in_order() -> None:
+    """Kinds are made as flows are compacted and kept beside them, on disk or not; they are those of the
+    report's flows read in order, also for flows whose steps are named only at the end."""
+    from dataclasses import replace
+
+    from portalspec.writeflows.kinds import flow_kinds
+
+    rng = random.Random(7)
+    calls = []
+    for i, (page, step) in enumerate(_calls(13, n=3000)):
+        calls.append((page, replace(step, template=f"/x{rng.randrange(3)}/{{n}}", operation_id="op", spec="s")
+                      if i % 7 else step))
+    kept, spilled = FlowCollector(60), FlowCollector(60, spill=True)
+    for page, step in calls:
+        kept.add(page, step)
+        spilled.add(page, step)
+    name = lambda host, method, path: f"/named{int(path.rsplit('/', 1)[1]) % 3}"  # noqa: E731
+    want = flow_kinds(list(kept.flows(name)))
+    assert spilled._spill is not None and spilled._spill.kinds and spilled._spill.named
+    assert spilled.flows(name).kinds() == kept.flows(name).kinds() == want
+    assert len(want) > 5 and any(w.startswith(("POST /named", "PATCH /named")) for k in want for w in k["writes"])
+    assert sum(k["flows"] for k in want) == len(kept.flows(name)) and want[0]["flows"] > want[-1]["flows"]

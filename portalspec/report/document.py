@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from .. import __version__
 from ..paths import display_path
 from ..specs.model import WRITE_METHODS
+from ..writeflows.kinds import flow_kinds
 from ..writeflows.lineage import template_regex
 from ..coderoutes.match import code_routes
 from .build import Facts
@@ -124,6 +125,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
         })
 
     flows = _flows(facts, templates)
+    kinds_of_flows = flow_kinds(flows)
     called = set(facts.ops)
     routes, in_code = code_routes(index, facts.captures, called, undocumented, facts.warnings.append)
     for c in coverage:
@@ -153,6 +155,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
         "warnings": facts.warnings[:100],
         "entry_notes": dict(facts.notes.most_common()),
         "flows": len(flows),
+        "flow_kinds": len(kinds_of_flows),
         "code_routes": len(routes),
         "code_routes_undocumented": sum(1 for r in routes if not r["documented"]),
         "code_routes_not_called": sum(1 for r in routes if r["documented"] and not r["called"]),
@@ -165,7 +168,8 @@ def to_report(facts: Facts) -> dict[str, Any]:
     groups = by_spec(index, facts, undocumented, drift, coverage)
     return {"summary": summary, "attention": attention(summary, undocumented), "by_spec": groups,
             "timeline": timeline(facts), "specs": specs, "operations": operations, "undocumented": undocumented,
-            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "session_headers": session,
+            "drift": drift, "mutations": mutations, "coverage": coverage, "flows": flows, "flow_kinds": kinds_of_flows,
+            "session_headers": session,
             "code_routes": routes}
 
 

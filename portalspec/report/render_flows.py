@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
+from typing import Any, Iterator
 
-FLOWS_SHOWN = 20  # the first flows are drawn; report.json holds them all
+from ..writeflows.kinds import flow_kinds
+
+FLOWS_SHOWN = 20  # kinds of flows drawn, the most common first, each by one flow; report.json holds them all
+KINDS_LISTED = 200  # kinds listed in the HTML (report.md lists as many as its room holds)
+KIND_WRITES_SHOWN = 12  # a kind's first writes named in its row; report.json names them all
 STEPS_SHOWN = 60  # and their first steps
 LINKS_LISTED = 50  # a flow's traced values listed in a table under it
 MERMAID_TEXT_MAX = 40_000  # a diagram's text: Mermaid draws "Maximum text size in diagram exceeded" past 50,000
@@ -20,6 +24,35 @@ _MORE_RESERVED = 64  # the closing lines
 _ROW = 34
 _BR = re.compile(r"(?i)<(\s*br\s*/?\s*)>")  # Mermaid's line break
 _TOP = 40
+
+
+def kinds(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The kinds of the report's flows: made from them when they are a list (a report read back, or changed
+    since), else ``flow_kinds``, which the report made as it read its flows (``collect.FlowList``)."""
+    flows = report.get("flows") or []
+    made = report.get("flow_kinds")
+    return flow_kinds(flows) if made is None or isinstance(flows, list) else made
+
+
+def kind_writes(kind: dict[str, Any]) -> tuple[list[str], int]:
+    """A kind's writes as its row names them (its first ``KIND_WRITES_SHOWN``), and how many more it makes."""
+    writes = kind["writes"]
+    return writes[:KIND_WRITES_SHOWN], max(len(writes) - KIND_WRITES_SHOWN, 0)
+
+
+def drawn(flows: Any, kinds: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(kind, flow)`` for each kind in order and the flow that draws it (its ``example``), read as they are
+    asked for: ``flows`` is a list of the report's flows or a ``collect.FlowList``, whose flow ``flow-N`` is
+    its N-th."""
+    by_id = {f["id"]: f for f in flows} if isinstance(flows, list) else None
+    for k in kinds:
+        if by_id is not None:
+            f = by_id.get(k["example"])
+        else:
+            n = int(k["example"].removeprefix("flow-")) - 1
+            f = flows[n] if 0 <= n < len(flows) else None
+        if f is not None:
+            yield k, f
 
 
 def _label(step: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from .budget import Room, pretty, text_size
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
-from .render_flows import FLOWS_SHOWN, LINKS_LISTED, mermaid
+from .render_flows import FLOWS_SHOWN, LINKS_LISTED, drawn, kind_writes, kinds, mermaid
 
 MD_MAX_BYTES = 400_000
 UNDOC_PER_GROUP = 200
@@ -23,6 +23,7 @@ CODE_SHOWN = 300
 NEVER_SEEN_LISTED = 500
 HOSTS_LISTED = 500  # in the head, which is always whole
 GROUP_ROOM_MIN = 3000  # a spec's undocumented endpoints get at least this much, for their first rows
+FLOW_DIAGRAMS_SHARE = 70  # percent of the flows' room their diagrams may take; the kinds' table takes the rest
 ROWS_SHARE = 60  # percent of a listing's room its rows may take before details (schemas, examples) get the rest
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _ALWAYS = 6000  # bytes kept back for the headings, intros and notes every listing has
@@ -30,6 +31,10 @@ _ALWAYS_PER_SPEC = 700  # and for each spec section's heading, counts and note
 # each listing's share of the room the head leaves, in the order they come; room one leaves goes to the next
 _SHARES = {"groups": 30, "code": 7, "drift": 22, "mutations": 12, "session": 3, "flows": 14, "coverage": 5,
            "operations": 7}
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _cell(v: Any) -> str:
@@ -66,7 +71,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     out += plan.listing("drift", lambda room: _drift(r["drift"], room))
     out += plan.listing("mutations", lambda room: _mutations(r["mutations"], room))
     out += plan.listing("session", lambda room: _session(r.get("session_headers") or [], room))
-    out += plan.listing("flows", lambda room: _flows(r.get("flows") or [], room))
+    out += plan.listing("flows", lambda room: _flows(r.get("flows") or [], kinds(r), room))
     out += plan.listing("coverage", lambda room: _coverage(r["coverage"], room))
     out += plan.listing("operations", lambda room: _operations(r["operations"], room))
     return "\n".join(out) + "\n"
@@ -341,14 +346,21 @@ def _session(session: list[dict[str, Any]], room: Room) -> list[str]:
     return out + table + room.force(_left_out(listed, len(session), "session headers"))
 
 
-def _flows(flows: list[dict[str, Any]], room: Room) -> list[str]:
+def _flows(flows: Any, kinds: list[dict[str, Any]], room: Room) -> list[str]:
+    """The kinds of flows, the most common first (a table), then each kind drawn by its flow that traces the
+    most values, while ``FLOW_DIAGRAMS_SHARE`` percent of the room lasts; the table takes the rest."""
     out = room.force([f"## Write flows ({len(flows)})", ""])
     if not flows:
         return out + room.force(["None.", ""])
-    shown = 0
-    for fl in flows[:FLOWS_SHOWN]:
-        block = [f"### {fl['id']}: {fl.get('writes', 0)} writes on `{_cell(fl['page'])}`", "",
-                 f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
+    out += room.force([f"{_n(len(flows), 'flow')} of {_n(len(kinds), 'kind')}. A kind is the writes a flow makes, in "
+                       "order; each kind is drawn once below, by its flow that traces the most values.", ""])
+    diagrams = room.part(100, FLOW_DIAGRAMS_SHARE)
+    blocks: list[str] = []
+    shown: set[str] = set()
+    for k, fl in drawn(flows, kinds[:FLOWS_SHOWN]):
+        block = [f"### <a id=\"{fl['id']}\"></a>{fl['id']}: {fl.get('writes', 0)} writes on `{_cell(fl['page'])}`", "",
+                 ("The only flow of its kind. " if k["flows"] == 1 else f"One of the {k['flows']} flows, on "
+                  f"{_n(k['pages'], 'page')}, that make these writes (the first: {k['first']}). ") + f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
                  f"{len(fl['lineage'])} values traced to an earlier answer.", "", mermaid(fl), ""]
         if fl["lineage"]:
             block += ["| sent by | place | came from | place |", "| --- | --- | --- | --- |"]
@@ -357,12 +369,23 @@ def _flows(flows: list[dict[str, Any]], room: Room) -> list[str]:
             block += [""]
             if len(fl["lineage"]) > LINKS_LISTED:
                 block += [f"The first {LINKS_LISTED} of {len(fl['lineage'])} traced values are listed; report.json holds them all.", ""]
-        if not room.take(block):
+        if not diagrams.take(block):
             break
-        out += block
-        shown += 1
-    some = f"The first {shown} of {len(flows)} are" if shown else f"None of the {len(flows)} is"
-    return out + room.force([f"{some} drawn; report.json holds them all.", ""] if len(flows) > shown else [])
+        blocks += block
+        shown.add(k["example"])
+    room.spend(diagrams)
+    rows = (f"| {_kind_cell(k)} | {k['flows']} | {k['pages']} | "
+            + (f"[{k['example']}](#{k['example']}) |" if k["example"] in shown else f"{k['example']} |") for k in kinds)
+    table, listed = _table(["| writes, in order | flows | pages | drawn by |", "| --- | --- | --- | --- |"], rows, room)
+    out += table + room.force(_left_out(listed, len(kinds), "kinds", "most common"))
+    note = [f"The {len(shown)} most common of {len(kinds)} kinds are drawn; report.json holds every flow.", ""] \
+        if len(kinds) > len(shown) else []
+    return out + room.force(note) + blocks
+
+
+def _kind_cell(kind: dict[str, Any]) -> str:
+    writes, more = kind_writes(kind)
+    return " → ".join(f"`{_cell(w)}`" for w in writes) + (f" → … {more} more" if more else "")
 
 
 def _coverage(coverage: list[dict[str, Any]], room: Room) -> list[str]:

@@ -33,6 +33,7 @@ from .. import jsoncodec
 from ..fixtures.store import read_span
 from ..specs.model import WRITE_METHODS
 from .context import Contexts, Sentence, sentences
+from .kinds import Kind, Kinds, kind_of
 from .lineage import answer_headers, compact, sent_headers
 from .lineage import finish as finish_flow
 
@@ -75,19 +76,24 @@ class Step:
 class Closed(NamedTuple):
     """A closed flow as it is kept and crosses processes: ``lineage.compact``'s flow as its JSON line
     (without ``t``), when and where it started, whether ``finish`` has steps to name in it, and, if
-    not, its writes' sentences (``context.sentences``; if so, they are made once it is named)."""
+    not, what is read from it: its writes' sentences (``context.sentences``), its kind and the number of
+    values it traces (``kinds``); if so, those are made once it is named."""
 
     t: float
     page: str
     line: bytes
     named: bool
     sentences: list[Sentence]
+    kind: Kind = ()
+    links: int = 0
 
     @classmethod
     def of(cls, flow: dict[str, Any]) -> "Closed":
-        named = "_name" in flow
-        return cls(flow["t"], flow["page"], jsoncodec.dumps({k: v for k, v in flow.items() if k != "t"}), named,
-                   [] if named else list(dict.fromkeys(sentences(flow))))  # a sentence's first place is what counts
+        line = jsoncodec.dumps({k: v for k, v in flow.items() if k != "t"})
+        if "_name" in flow:
+            return cls(flow["t"], flow["page"], line, True, [])
+        return cls(flow["t"], flow["page"], line, False, list(dict.fromkeys(sentences(flow))),  # a sentence's
+                   kind_of(flow), len(flow["lineage"]))  # first place is what counts
 
 
 class Unread(NamedTuple):
@@ -252,6 +258,7 @@ class Spill:
         self.offsets: list[tuple[float, str, int]] = []  # (start time, page, byte offset)
         self.named: set[int] = set()  # offsets of flows with steps ``finish`` names
         self.contexts = Contexts()
+        self.kinds: dict[int, tuple[Kind, int]] = {}  # offset -> kind and values traced, of the others
 
     def add(self, flows: list[Closed]) -> None:
         self.file.seek(0, 2)
@@ -262,6 +269,7 @@ class Spill:
                 self.named.add(at)
             else:
                 self.contexts.add((f.t, f.page, 1, at), f.sentences)
+                self.kinds[at] = (f.kind, f.links)
             at += len(f.line) + 1
         self.file.write(b"".join(f.line + b"\n" for f in flows))
 
@@ -284,6 +292,7 @@ class FlowList:
             order += [(t, page, 1, off) for t, page, off in spill.offsets]
         order.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
         self._order, self._memory, self._spill, self._template_of = order, memory, spill, template_of
+        self._read: dict[int, tuple[list[Sentence], Kind, int]] = {}  # what a flow with steps to name gave, by place
 
     def __len__(self) -> int:
         return len(self._order)
@@ -308,15 +317,37 @@ class FlowList:
             else:
                 yield b'{"id":"flow-%d",' % (n + 1) + self._line(where, key)[1:].rstrip(b"\n")
 
+    def _named_read(self, n: int) -> tuple[list[Sentence], Kind, int]:
+        """A flow with steps to name, named and read once for its sentences, kind and values traced."""
+        got = self._read.get(n)
+        if got is None:
+            flow = self._get(n)
+            got = self._read[n] = (sentences(flow), kind_of(flow), len(flow["lineage"]))
+        return got
+
     def contexts(self) -> dict[tuple[str, str], list[str]]:
         """What the writes were seen after (``context.workflows``), from the sentences made as flows were
         compacted; a flow with steps to name is named and read for them."""
         out = self._spill.contexts.copy() if self._spill is not None else Contexts()
         for n, (t, page, where, key) in enumerate(self._order):
             if self._named(where, key):
-                out.add((t, page, where, key), sentences(self._get(n)))
+                out.add((t, page, where, key), self._named_read(n)[0])
             elif where == 0:
                 out.add((t, page, where, key), self._memory[key].sentences)
+        return out.result()
+
+    def kinds(self) -> list[dict[str, Any]]:
+        """The flows' kinds (``kinds.Kinds``), from the kinds made as flows were compacted; a flow with steps
+        to name is named and read for its kind."""
+        out = Kinds()
+        for n, (_, page, where, key) in enumerate(self._order):
+            if self._named(where, key):
+                _, kind, links = self._named_read(n)
+            elif where == 0:
+                kind, links = self._memory[key].kind, self._memory[key].links
+            else:
+                kind, links = self._spill.kinds[key]  # type: ignore[union-attr]
+            out.add(f"flow-{n + 1}", kind, links, page)
         return out.result()
 
     def __getitem__(self, n: Any) -> Any:
