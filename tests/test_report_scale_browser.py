@@ -170,5 +170,9 @@ def test_day_report_markdown_is_within_what_github_renders(day_report: Path) -> 
     undoc = {u["id"] for u in report["undocumented"]}
     listed = [u for u in undoc if f'<a id="{anchor(u)}"></a>' in md]
     assert len(listed) > len(undoc) // 2  # undocumented endpoints come first
-    drawn = md.count("```mermaid\nsequenceDiagram")
-    assert drawn == len(report["flows"]) or f"The first {drawn} of {len(report['flows'])} are drawn" in md
+    drawn = re.findall(r'(?m)^### <a id="(flow-\d+)"></a>', md)
+    kinds = report["flow_kinds"]
+    assert len(drawn) == md.count("```mermaid\nsequenceDiagram") and 0 < len(drawn) <= min(len(kinds), FLOWS_SHOWN)
+    assert drawn == [k["example"] for k in kinds[:len(drawn)]]  # the most common kinds, each by its example
+    assert len(drawn) == len(kinds) or f"The {len(drawn)} most common of {len(kinds)} kinds are drawn" in md
+    assert sum(k["flows"] for k in kinds) == len(report["flows"]) == report["summary"]["flows"]
