@@ -404,6 +404,7 @@ def bench_report_html(sizes: list[int], specs: Path) -> list[dict[str, Any]]:
                "md_mb": round((rep / "report.md").stat().st_size / 1e6, 2),
                "md_kb": round((rep / "report.md").stat().st_size / 1e3, 1),
                "drift": s["drift_findings"], "undocumented_endpoints": s["undocumented_templates"], "flows": s["flows"],
+               "flow_kinds": s["flow_kinds"], "md_flows_drawn": (rep / "report.md").read_text().count("```mermaid\nsequenceDiagram"),
                "mutations": s["mutations"], "code_routes": s["code_routes"],
                "specs_with_findings": sum(1 for g in report["by_spec"] if g["calls"])}
         opened = _open_times({"day": rep / "report.html", "demo": ROOT / "reports" / "demo" / "report.html"})
@@ -760,12 +761,14 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "Report of a day across the 20 nodoc portals (older specs, planted drift, write flows), "
                   "HTML with every section; opened in headless Chromium at 1280 px (median of 3):", "",
                   "| calls | report s (2 jobs) | HTML MB | report.json MB | report.md KB (GitHub renders 400) | drift "
-                  "| undocumented endpoints | flows | code routes | opens in Chromium | demo report opens in |",
+                  "| undocumented endpoints | flows (kinds; drawn in report.md) | code routes | opens in Chromium | demo report opens in |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in html_rows:
             md = f"{r['md_kb']}" if "md_kb" in r else f"{r['md_mb'] * 1000:.0f}"
             lines.append(f"| {r['calls']:,} | {r['report_s']} | {r['html_mb']} | {r['json_mb']} | {md} | {r['drift']} | "
-                         f"{r['undocumented_endpoints']} | {r['flows']} | {r.get('code_routes', '-')} | {r['open_s']} s | "
+                         f"{r['undocumented_endpoints']} | {r['flows']}"
+                         + (f" ({r['flow_kinds']} kinds; {r['md_flows_drawn']} drawn)" if "flow_kinds" in r else "")
+                         + f" | {r.get('code_routes', '-')} | {r['open_s']} s | "
                          f"{r['demo_open_s']} s |")
     rows = results.get("scale", [])
     if rows:
