@@ -13,7 +13,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .. import gcpolicy
 from ..fixtures.store import CaptureReader
@@ -39,12 +39,17 @@ class Chunk:
 
 
 def plan_chunks(captures: list[str], chunk_bytes: int | None = None) -> list[Chunk]:
-    """Newline-aligned byte ranges of every shard, with the line number each starts at.
+    """Newline-aligned byte ranges of every shard, with the line number each starts at (``iter_chunks``)."""
+    return list(iter_chunks(captures, chunk_bytes))
+
+
+def iter_chunks(captures: list[str], chunk_bytes: int | None = None) -> Iterator[Chunk]:
+    """``plan_chunks``' ranges, each as soon as it is found, so that the first are read while the rest are
+    planned (counting the lines of a 450 MB capture takes about 0.4 s).
 
     Reads each shard once in 1 MiB blocks (no mmap: mapped pages would count as this process's memory).
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    chunks: list[Chunk] = []
     for cap in captures:
         for shard in CaptureReader(cap, warn=lambda m: None).shards():
             start, line, pos, lines_in_chunk = 0, 1, 0, 0
@@ -57,14 +62,13 @@ def plan_chunks(captures: list[str], chunk_bytes: int | None = None) -> list[Chu
                         if nl < 0:
                             break
                         lines_in_chunk += block.count(b"\n", cut, nl + 1)
-                        chunks.append(Chunk(cap, str(shard), start, pos + nl + 1, line))
+                        yield Chunk(cap, str(shard), start, pos + nl + 1, line)
                         line += lines_in_chunk
                         lines_in_chunk, start, cut = 0, pos + nl + 1, nl + 1
                     lines_in_chunk += block.count(b"\n", cut)
                     pos += len(block)
             if pos > start:
-                chunks.append(Chunk(cap, str(shard), start, pos, line))
-    return chunks
+                yield Chunk(cap, str(shard), start, pos, line)
 
 
 def capture_bytes(captures: list[str]) -> int:
@@ -175,14 +179,13 @@ def build_facts_parallel(index: SpecIndex, spec_paths: list[str], captures: list
 
     from ..pool import worker_context
 
-    chunks = plan_chunks(captures, chunk_bytes or range_bytes(capture_bytes(captures), jobs))
+    chunks = iter_chunks(captures, chunk_bytes or range_bytes(capture_bytes(captures), jobs))
     total = Facts(index=index, captures=captures, flows=FlowCollector(flow_gap or DEFAULT_GAP_S, spill=True),
                   inferrer=TemplateInferrer(*spec_words(index)))
     run = uuid.uuid4().hex
     with ProcessPoolExecutor(jobs, mp_context=worker_context(__name__)) as pool:
         pending: list[Any] = []
-        it = iter(chunks)
-        for chunk in it:  # bounded window, merged in order
+        for chunk in chunks:  # bounded window, merged in order
             pending.append(pool.submit(_worker, spec_paths, chunk, flow_gap, run))
             if len(pending) >= jobs * 2:
                 merge_into(total, pending.pop(0).result(), index)
