@@ -26,7 +26,7 @@ _BR = re.compile(r"(?i)<(\s*br\s*/?\s*)>")  # Mermaid's line break
 _TOP = 40
 
 
-def kinds(report: dict[str, Any]) -> list[dict[str, Any]]:
+def report_kinds(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The kinds of the report's flows: made from them when they are a list (a report read back, or changed
     since), else ``flow_kinds``, which the report made as it read its flows (``collect.FlowList``)."""
     flows = report.get("flows") or []

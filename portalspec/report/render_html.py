@@ -14,7 +14,7 @@ from markupsafe import Markup
 from .budget import pretty
 from .groups import anchor, spec_anchor
 from .render_charts import coverage_svg, drift_svg, timeline_svg
-from .render_flows import FLOWS_SHOWN, KINDS_LISTED, LINKS_LISTED, drawn, kind_writes, kinds, svg
+from .render_flows import FLOWS_SHOWN, KINDS_LISTED, LINKS_LISTED, drawn, kind_writes, report_kinds, svg
 
 DRIFT_PER_KIND = 300
 UNDOC_PER_GROUP = 200
@@ -50,7 +50,7 @@ def render_html(report: dict[str, Any]) -> str:
                        drift_svg=lambda g: Markup(drift_svg(g or [])),
                        timeline_svg=lambda t: Markup(timeline_svg(t or {})))
     undoc = {u["id"]: u for u in report.get("undocumented") or []}
-    flow_kinds = kinds(report)
+    flow_kinds = report_kinds(report)
     return env.get_template("report.html.j2").render(
         r=report, s=report["summary"], kinds=flow_kinds, drawn=list(drawn(report.get("flows") or [], flow_kinds[:FLOWS_SHOWN])),
         kinds_listed=KINDS_LISTED, flows_shown=FLOWS_SHOWN, links_listed=LINKS_LISTED, undoc=undoc, undoc_per_group=UNDOC_PER_GROUP,

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from .budget import Room, pretty, text_size
 from .groups import anchor, spec_anchor
 from .render_charts import calls_pie_mermaid, coverage_mermaid, timeline_mermaid
-from .render_flows import FLOWS_SHOWN, LINKS_LISTED, drawn, kind_writes, kinds, mermaid
+from .render_flows import FLOWS_SHOWN, LINKS_LISTED, drawn, kind_writes, mermaid, report_kinds
 
 MD_MAX_BYTES = 400_000
 UNDOC_PER_GROUP = 200
@@ -71,7 +71,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     out += plan.listing("drift", lambda room: _drift(r["drift"], room))
     out += plan.listing("mutations", lambda room: _mutations(r["mutations"], room))
     out += plan.listing("session", lambda room: _session(r.get("session_headers") or [], room))
-    out += plan.listing("flows", lambda room: _flows(r.get("flows") or [], kinds(r), room))
+    out += plan.listing("flows", lambda room: _flows(r.get("flows") or [], report_kinds(r), room))
     out += plan.listing("coverage", lambda room: _coverage(r["coverage"], room))
     out += plan.listing("operations", lambda room: _operations(r["operations"], room))
     return "\n".join(out) + "\n"
@@ -359,8 +359,7 @@ def _flows(flows: Any, kinds: list[dict[str, Any]], room: Room) -> list[str]:
     shown: set[str] = set()
     for k, fl in drawn(flows, kinds[:FLOWS_SHOWN]):
         block = [f"### <a id=\"{fl['id']}\"></a>{fl['id']}: {fl.get('writes', 0)} writes on `{_cell(fl['page'])}`", "",
-                 ("The only flow of its kind. " if k["flows"] == 1 else f"One of the {k['flows']} flows, on "
-                  f"{_n(k['pages'], 'page')}, that make these writes (the first: {k['first']}). ") + f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
+                 _kind_line(k) + f"Started {fl['started']}; {len(fl['steps'])} steps, {fl.get('blocked', 0)} blocked, "
                  f"{len(fl['lineage'])} values traced to an earlier answer.", "", mermaid(fl), ""]
         if fl["lineage"]:
             block += ["| sent by | place | came from | place |", "| --- | --- | --- | --- |"]
@@ -381,6 +380,12 @@ def _flows(flows: Any, kinds: list[dict[str, Any]], room: Room) -> list[str]:
     note = [f"The {len(shown)} most common of {len(kinds)} kinds are drawn; report.json holds every flow.", ""] \
         if len(kinds) > len(shown) else []
     return out + room.force(note) + blocks
+
+
+def _kind_line(k: dict[str, Any]) -> str:
+    if k["flows"] == 1:
+        return "The only flow of its kind. "
+    return f"One of the {k['flows']} flows, on {_n(k['pages'], 'page')}, that make these writes (the first: {k['first']}). "
 
 
 def _kind_cell(kind: dict[str, Any]) -> str:
