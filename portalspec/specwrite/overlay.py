@@ -136,7 +136,7 @@ def _header_profiles(report: dict[str, Any], planner: PlacementPlanner, index: A
         by_spec[h["spec"]].append(h)
     for name, headers in by_spec.items():
         spec = next((s for s in index.specs if s.name == name), None) if index else None
-        plan = planner.spec(str(Path(spec.root).resolve())) if spec else None
+        plan = planner.spec(planner.resolved(spec.root)) if spec else None
         if plan is None or not plan.profiles:
             continue
         profile = {"description": "Headers the portal sent on (nearly) every call in live capture.",
@@ -158,13 +158,12 @@ def _documented_workflows(report: dict[str, Any], planner: PlacementPlanner, ind
     for spec in index.specs:
         if spec.name not in uses_context:
             uses_context[spec.name] = any(o.context for o in spec.operations)
-    files: dict[str, str] = {}
     for (method, template), sentences in sorted(workflows.items()):
         op = by_key.get((method, template))
         if op is None or op.spec not in uses_context:
             continue
         tokens = _pointer_tokens(op.source_pointer)
-        file = files.get(op.source_file) or files.setdefault(op.source_file, str(Path(op.source_file).resolve()))
+        file = planner.resolved(op.source_file)
         context = op.context if op.context else None
         if uses_context[op.spec]:
             if context is None:
@@ -218,7 +217,7 @@ def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes
         if where is None:
             continue
         root, rel = where
-        spec = planner.spec(str(Path(root).resolve()))
+        spec = planner.spec(planner.resolved(root))
         if spec is None:
             continue
         place = spec.place(u, rel, u["host"])
@@ -281,7 +280,7 @@ def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes
         actions[file].append({"target": target, "description": "statuses observed in live capture", "update": update})
     merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for file, acts in actions.items():
-        merged[str(Path(file).resolve())] += acts
+        merged[planner.resolved(file)] += acts
     actions = merged
     docs = []
     for file in sorted(actions):

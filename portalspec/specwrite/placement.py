@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..pointers import escape
 from ..specs.model import Operation, Spec
@@ -27,14 +27,20 @@ from ..shapes.paths import spec_param_names
 from .naming import parameter_names
 
 
+def _resolve(path: str) -> str:
+    return str(Path(path).resolve())
+
+
 def _segments(path: str) -> list[str]:
-    return [s for s in path.strip("/").split("/") if s]
+    """A path's segments as ``_prefix`` compares them (lower case)."""
+    return [s for s in path.strip("/").lower().split("/") if s]
 
 
 def _prefix(a: list[str], b: list[str]) -> int:
+    """How many leading segments (``_segments``) two paths share; any two parameters are alike."""
     n = 0
     for x, y in zip(a, b):
-        if x.lower() != y.lower() and not (x.startswith("{") and y.startswith("{")):
+        if x != y and not (x[0] == "{" and y[0] == "{"):
             break
         n += 1
     return n
@@ -74,9 +80,10 @@ class Place:
 class SpecPlan:
     """One spec's layout, read once: root style, files and their operations, names in use."""
 
-    def __init__(self, spec: Spec, pages_by_op: dict[str, set[str]]) -> None:
+    def __init__(self, spec: Spec, pages_by_op: dict[str, set[str]], resolved: Callable[[str], str] = _resolve) -> None:
         self.spec = spec
-        self.root = str(Path(spec.root).resolve())
+        self.resolved = resolved
+        self.root = resolved(spec.root)
         doc = _doc(self.root)
         self.paths: dict[str, Any] = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
         self.refs: dict[str, str] = {}
@@ -84,13 +91,16 @@ class SpecPlan:
             if isinstance(item, dict) and set(item) == {"$ref"} and isinstance(item["$ref"], str):
                 file_part = item["$ref"].partition("#")[0]
                 if file_part:
-                    self.refs[key] = str((Path(self.root).parent / file_part).resolve())
+                    self.refs[key] = resolved(str(Path(self.root).parent / file_part))
         self.ref_style = bool(self.refs) and len(self.refs) >= 0.8 * len(self.paths)
         keys = list(self.paths)
         self.sorted_root = keys == sorted(keys) or keys == sorted(keys, key=str.lower)
         self.by_file: dict[str, list[Operation]] = {}
         for op in spec.operations:
-            self.by_file.setdefault(str(Path(op.source_file).resolve()), []).append(op)
+            self.by_file.setdefault(resolved(op.source_file), []).append(op)
+        self.ref_files = sorted(set(self.refs.values()))
+        self._served: dict[str, dict[str, list[Operation]]] = {}  # host -> file -> its operations on that host
+        self._segs: dict[str, list[str]] = {}  # a documented path -> its segments
         self.pages: dict[str, set[str]] = {}
         for op in spec.operations:
             seen = set(pages_by_op.get(f"{op.spec}:{op.method}:{op.path}", ()))
@@ -120,12 +130,12 @@ class SpecPlan:
         if self._components is None:
             self._components = {}
             for f in self.spec.files:
-                d = _doc(str(Path(f).resolve()))
+                d = _doc(self.resolved(f))
                 schemas = (d.get("components") or {}).get("schemas") if isinstance(d, dict) else None
                 for name, schema in (schemas or {}).items() if isinstance(schemas, dict) else ():
                     sig = shape_of(schema)
                     if sig and sig not in self._components:
-                        self._components[sig] = (str(Path(f).resolve()), str(name))
+                        self._components[sig] = (self.resolved(f), str(name))
         return self._components
 
     def reuse(self, schema: Any, file: str) -> Any:
@@ -146,7 +156,7 @@ class SpecPlan:
         best: tuple[int, int] | None = None
         pick = None
         for op in ops:
-            score = (len(pages & self.pages.get(op.key, set())), _prefix(segs, _segments(op.path)))
+            score = (len(pages & self.pages.get(op.key, set())), _prefix(segs, self._op_segments(op)))
             if best is None or score > best:
                 best, pick = score, op
         return pick
@@ -162,6 +172,22 @@ class SpecPlan:
 
     def _serves(self, op: Operation, host: str) -> bool:
         return any(s.host_regex and s.host_regex != "[^/]+" and re.fullmatch(s.host_regex, host.lower()) for s in op.servers)
+
+    def _op_segments(self, op: Operation) -> list[str]:
+        segs = self._segs.get(op.path)
+        if segs is None:
+            segs = self._segs[op.path] = _segments(op.path)
+        return segs
+
+    def _served_in(self, files: list[str], host: str) -> dict[str, list[Operation]]:
+        """Per file, its operations whose own servers serve ``host`` (the same for every endpoint on the host)."""
+        served = self._served.get(host)
+        if served is None:
+            served = self._served[host] = {}
+        for f in files:
+            if f not in served:
+                served[f] = [o for o in self.by_file.get(f, []) if self._serves(o, host)]
+        return {f: served[f] for f in files}
 
     def place(self, u: dict[str, Any], rel: str, host: str) -> Place | None:
         pages = {_page_key(p) for p in u.get("browsed_pages") or []}
@@ -180,19 +206,16 @@ class SpecPlan:
             same = [op for op in self.spec.operations if op.path == template]
             if same:
                 return self._into_item(same[0], template, pages)
-        if self.ref_style:
-            files = sorted(set(self.refs.values()))
-        else:
-            files = [self.root]
+        files = self.ref_files if self.ref_style else [self.root]
         best: tuple[int, int, int] | None = None
         target = files[0] if files else self.root
-        served = {f: [o for o in self.by_file.get(f, []) if self._serves(o, host)] for f in files}
+        served = self._served_in(files, host)
         if any(served.values()):  # only files with operations on this host
             files = [f for f in files if served[f]]
         for f in files:
             ops = served.get(f) or self.by_file.get(f, [])
             score = (max((len(pages & self.pages.get(o.key, set())) for o in ops), default=0),
-                     max((_prefix(segs, _segments(o.path)) for o in ops), default=0), len(ops))
+                     max((_prefix(segs, self._op_segments(o)) for o in ops), default=0), len(ops))
             if best is None or score > best:
                 best, target = score, f
         ops = served.get(target) or self.by_file.get(target, [])
@@ -218,7 +241,7 @@ class SpecPlan:
         node = self.node(op)
         place = Place(path, {}, op, node, list(op.tags), self._context(op, "surface") if pages & self.pages.get(op.key, set()) else None,
                       self._context(op, "headerProfile") if self.profiles else None)
-        place.file = str(Path(op.source_file).resolve())
+        place.file = self.resolved(op.source_file)
         place._writes.append((place.file, tokens, "__method__", None, None))
         return place
 
@@ -262,9 +285,17 @@ class PlacementPlanner:
         self.index = index
         self.pages_by_op = {row["id"]: set(row.get("browsed_pages") or []) for row in report.get("operations") or []}
         self._plans: dict[str, SpecPlan | None] = {}
+        self._resolved: dict[str, str] = {}
+
+    def resolved(self, path: str) -> str:
+        """``path`` resolved (absolute, symlinks followed), once per path for this plan."""
+        got = self._resolved.get(path)
+        if got is None:
+            got = self._resolved[path] = _resolve(path)
+        return got
 
     def spec(self, root: str) -> SpecPlan | None:
         if root not in self._plans:
-            spec = next((s for s in self.index.specs if str(Path(s.root).resolve()) == root), None) if self.index else None
-            self._plans[root] = SpecPlan(spec, self.pages_by_op) if spec is not None else None
+            spec = next((s for s in self.index.specs if self.resolved(s.root) == root), None) if self.index else None
+            self._plans[root] = SpecPlan(spec, self.pages_by_op, self.resolved) if spec is not None else None
         return self._plans[root]
