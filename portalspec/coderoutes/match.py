@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..matching.templates import PARAM, Template, compile_template, join_base, split_path
+from ..matching.templates import LITERAL, PARAM, Template, compile_template, join_base, split_path
 from ..specs.index import SpecIndex
 from ..specs.model import Operation
 from ..urls import split_url
@@ -66,9 +66,36 @@ def _fits(cand: _Probe, tpl: Template) -> int | None:
     return score
 
 
+class _Pools:
+    """Items with a template, found by a candidate's segments: those of its length with its literal at one place
+    or a parameter there, at the place that leaves the fewest (a literal segment of a candidate fits no other)."""
+
+    def __init__(self, items: Iterable[tuple[Any, Template]]) -> None:
+        self.by_len: dict[int, list[tuple[Any, Template]]] = defaultdict(list)
+        self.by_pos: dict[tuple[int, int, str | None], list[tuple[Any, Template]]] = defaultdict(list)
+        for item, tpl in items:
+            n = len(tpl.segments)
+            self.by_len[n].append((item, tpl))
+            for i, seg in enumerate(tpl.segments):
+                self.by_pos[(n, i, seg.folded if seg.kind == LITERAL else None)].append((item, tpl))
+
+    def pool(self, segs: list[str]) -> list[tuple[Any, Template]]:
+        n = len(segs)
+        best, size = None, len(self.by_len.get(n, ()))  # a value in every segment: every template of that length
+        for i, seg in enumerate(segs):
+            if not _VAR.search(seg):
+                key = (n, i, seg.casefold())
+                here = len(self.by_pos.get(key, ())) + len(self.by_pos.get((n, i, None), ()))
+                if here < size:
+                    best, size = key, here
+        if best is None:
+            return self.by_len.get(n, [])
+        return self.by_pos.get(best, []) + self.by_pos.get((n, best[1], None), [])
+
+
 class CodeRouteMatcher:
     def __init__(self, index: SpecIndex) -> None:
-        self.by_first: dict[tuple[int, str | None], list[_SpecOp]] = defaultdict(list)
+        ops: list[tuple[_SpecOp, Template]] = []
         self.firsts: set[str] = set(GENERIC_FIRST) | {f.casefold() for f in spec_terms(index)[0]}
         self.api_hosts: list[re.Pattern[str]] = []
         for op in index.operations:
@@ -80,9 +107,9 @@ class CodeRouteMatcher:
             self.api_hosts += hosts
             for base in bases or {""}:
                 tpl = compile_template(join_base(base, op.path))
-                first = tpl.segments[0].folded if tpl.segments and tpl.segments[0].kind != PARAM else None
-                self.by_first[(len(tpl.segments), first)].append(_SpecOp(op, tpl, hosts))
+                ops.append((_SpecOp(op, tpl, hosts), tpl))
         self.api_hosts = list({r.pattern: r for r in self.api_hosts}.values())
+        self.ops = _Pools(ops)
         self._hosts: dict[str, bool] = {}  # a host -> whether a spec's server serves it
 
     def is_api(self, template: str, host: str | None) -> bool:
@@ -102,14 +129,9 @@ class CodeRouteMatcher:
         """The operations a candidate is, best fit first (every method when the code names none)."""
         segs, _ = split_path(template)
         hosts = [h for h in hosts if h]
-        first = segs[0].casefold() if segs and not _VAR.search(segs[0]) else None
-        if first is None:  # the code puts a value first: every template of that length
-            pools = [sop for (n, _f), ops in self.by_first.items() if n == len(segs) for sop in ops]
-        else:  # those starting with that literal, and those starting with a parameter
-            pools = self.by_first.get((len(segs), first), []) + self.by_first.get((len(segs), None), [])
         scored = []
         probe = _probe(segs)
-        for sop in pools:
+        for sop, _ in self.ops.pool(segs):
             if method and sop.op.method != method:
                 continue
             score = _fits(probe, sop.template)
@@ -149,10 +171,7 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
     if not routes:
         return [], {}
     m = CodeRouteMatcher(index)
-    undoc: dict[int, list[tuple[dict[str, Any], Template]]] = defaultdict(list)  # by their number of segments
-    for u in undocumented:
-        t = compile_template(u["template"])
-        undoc[len(t.segments)].append((u, t))
+    undoc = _Pools([(u, compile_template(u["template"])) for u in undocumented])
     rows = []
     in_code: dict[str, set[str]] = defaultdict(set)
     for r in routes.values():
@@ -170,7 +189,7 @@ def code_routes(index: SpecIndex, captures: Iterable[str], called_ops: set[str],
             hosts = r.hosts or r.page_hosts
             probe = _probe(segs)
             called = any((r.method is None or u["method"] == r.method) and (not hosts or u["host"] in hosts)
-                         and _fits(probe, t) is not None for u, t in undoc.get(len(segs), ()))
+                         and _fits(probe, t) is not None for u, t in undoc.pool(segs))
         rows.append({"template": r.template, "method": r.method,
                      "hosts": sorted(r.hosts or r.page_hosts), "documented": bool(ops), "called": called,
                      "operationId": ops[0].operation_id if ops else None, "spec": ops[0].spec if ops else None,
