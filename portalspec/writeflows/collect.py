@@ -382,7 +382,7 @@ class FlowCollector:
     closed: list[Closed] = field(default_factory=list)  # flows read and compacted
     spill: bool = False
     ranged: bool = False
-    opening: dict[str, list[Step | Unread]] = field(default_factory=dict)
+    opening: dict[str, list[Step | Unread]] = field(default_factory=dict)  # once settled, an Unread as a plain tuple
     opened: set[str] = field(default_factory=set)  # pages whose opening ended at an idle gap in the range
     held: dict[str, list[tuple[int, Closed]]] = field(default_factory=dict)
     fresh: dict[str, set[int]] = field(default_factory=dict)  # opening calls after which only reads were held
@@ -454,11 +454,14 @@ class FlowCollector:
         """Ready to cross to the process that merges ranges (``merge``): each open segment is compacted now,
         as if no later range continued it, which is so unless one does (then the merge adds that range's
         opening calls to it), and its steps are kept as where their lines are. The range's own process
-        does the compacting, and only places cross."""
+        does the compacting, and only places cross: the opening calls as plain tuples (a busy page's
+        opening is most of the range, and a named tuple is pickled through Python, ten times slower)."""
         for seg in self.tails.values():
             done = seg.closed() if seg.writes else None
             seg.steps = [s.unread() if type(s) is Step else s for s in seg.steps]
             seg.done = done
+        self.opening = {page: [tuple(c) if type(c) is Unread else c for c in calls]  # type: ignore[misc]
+                        for page, calls in self.opening.items()}
 
     def _close(self, page: str, seg: Segment) -> None:
         del self.tails[page]
@@ -475,9 +478,11 @@ class FlowCollector:
         for page, calls in later.opening.items():
             tail = self.tails.get(page)
             after = -1  # the range's own flows hold after this opening call
-            if tail is not None and not tail.full and calls[0].t - tail.last_call <= self.gap:  # continued
+            first_t = calls[0][0] if type(calls[0]) is tuple else calls[0].t  # type: ignore[index,union-attr]
+            if tail is not None and not tail.full and first_t - tail.last_call <= self.gap:  # continued
                 fresh = later.fresh.get(page, ())
-                for i, step in enumerate(calls):
+                for i, call in enumerate(calls):
+                    step = Unread._make(call) if type(call) is tuple else call  # settled: a plain tuple
                     seg = self._segment(page, step.t)
                     self._append(page, seg, step)
                     if seg.only_last_reads and i in fresh:
