@@ -39,10 +39,14 @@ def load(path: Path) -> Any | None:
     try:
         with open(path, "rb") as f:
             obj = pickle.load(f)  # noqa: S301 - our own cache file, in the user's cache dir
-            if time.time() - os.fstat(f.fileno()).st_mtime > _TOUCH_AFTER_S:
-                os.utime(path)
+            stale = time.time() - os.fstat(f.fileno()).st_mtime > _TOUCH_AFTER_S
     except _READ_ERRORS:
         return None
+    if stale:
+        try:
+            os.utime(path)
+        except OSError:
+            pass  # a cache someone else owns, read-only: still a hit
     return obj
 
 

@@ -72,3 +72,13 @@ def test_a_broken_cache_file_is_a_miss(cache: Path) -> None:
     bad = _put(cache / "index-bad.pickle", 0, b"\x80\x05not a pickle")
     assert cachedir.load(bad) is None and cachedir.load(cache / "missing.pickle") is None
     assert cachedir.prune(cache) == []  # nothing old, nothing over the size: nothing goes
+
+
+def test_a_file_that_cannot_be_marked_used_is_still_a_hit(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = _put(cache / "index-old.pickle", 40 * DAY, pickle.dumps([1, 2]))
+
+    def refuse(*a: object, **k: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(os, "utime", refuse)
+    assert cachedir.load(old) == [1, 2]
