@@ -290,7 +290,46 @@ def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes
     return docs
 
 
+_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 4096}
+_CDUMPER = getattr(yaml, "CSafeDumper", None)  # PyYAML built with libyaml
+_EMITTERS_DIFFER = re.compile("[\x85\u2028\u2029\U00010000-\U0010ffff]")  # libyaml escapes these; PyYAML does not
+_KEY_DIFFERS = re.compile("[\x00-\x1f\x7f-\x9f]")  # a key with these libyaml writes as a complex key
+
+
 def dump_overlay(docs: list[dict[str, Any]]) -> str:
+    """The overlay as PyYAML writes it; by libyaml's emitter, about five times faster (the 100k day's 570 KB:
+    0.65 s against 0.12 s), where it writes the same (``libyaml_writes_the_same``)."""
     if not docs:
         return "# portalspec: no spec updates proposed\n"
-    return yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, width=4096)
+    if _CDUMPER is not None and libyaml_writes_the_same(docs):
+        return yaml.dump_all(docs, Dumper=_CDUMPER, **_OPTIONS)  # type: ignore[no-any-return]
+    return yaml.safe_dump_all(docs, **_OPTIONS)
+
+
+def libyaml_writes_the_same(docs: list[Any]) -> bool:
+    """Whether libyaml's emitter writes ``docs`` as PyYAML's does. It does not for a document that is not a
+    mapping, an empty key, a key with a control character, a key of at most 128 characters but more than
+    128 bytes, and NEL, the line and paragraph separators or a character beyond the BMP anywhere (found
+    by comparing the two on random documents; a test keeps comparing them)."""
+    if not all(type(d) is dict for d in docs):
+        return False
+    stack: list[Any] = list(docs)
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is dict:
+            for k, v in x.items():
+                if type(k) is str and (not k or _KEY_DIFFERS.search(k) or _EMITTERS_DIFFER.search(k)
+                                       or (len(k) > 128) != (len(k.encode()) > 128)):  # PyYAML counts characters,
+                    return False  # libyaml bytes: past 128 a key is written as a complex key
+                if type(k) not in (str, int, bool) and k is not None:
+                    return False
+                stack.append(v)
+        elif t is list:
+            stack.extend(x)
+        elif t is str:
+            if _EMITTERS_DIFFER.search(x):
+                return False
+        elif t is not int and t is not float and t is not bool and x is not None:
+            return False  # anything else the representers may write otherwise
+    return True
