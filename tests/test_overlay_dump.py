@@ -66,6 +66,9 @@ def test_libyaml_writes_plain_overlays_as_pyyaml_does() -> None:
         fast += libyaml_writes_the_same(docs)
         assert dump_overlay(docs) == yaml.safe_dump_all(docs, **OPTIONS)
     assert fast > 350, fast  # most of them by libyaml (the rest hold a long key of wide characters)
+    shared = {"url": "https://x.example/api", "list": [1, 2]}  # one object in two places: anchors and aliases
+    docs = [{"a": shared, "b": [shared, {"c": shared}], "d": shared["list"]}, {"e": shared}]
+    assert libyaml_writes_the_same(docs) and "&id001" in dump_overlay(docs) == yaml.safe_dump_all(docs, **OPTIONS)
     demo = list(yaml.safe_load_all((ROOT / "reports" / "demo" / "spec-update.overlay.yaml").read_text()))
     assert overlay._CDUMPER is not None and libyaml_writes_the_same(demo)
     assert dump_overlay(demo) == (ROOT / "reports" / "demo" / "spec-update.overlay.yaml").read_text()
