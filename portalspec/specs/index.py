@@ -102,11 +102,10 @@ def _code_digest() -> str:
 
 def _read_cache(cfile: Path) -> SpecIndex | None:
     hit = load(cfile)
-    try:
-        files, index = hit  # type: ignore[misc]
-        if not isinstance(index, SpecIndex) or any(_digest(p) != h for p, h in files.items()):
-            return None
-    except (TypeError, ValueError, AttributeError):
+    if not (isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], dict) and isinstance(hit[1], SpecIndex)):
+        return None  # no cache file, or not one this code wrote
+    files, index = hit
+    if any(_digest(p) != h for p, h in files.items()):
         return None
     index.from_cache = True
     return index

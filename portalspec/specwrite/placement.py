@@ -27,10 +27,6 @@ from ..shapes.paths import spec_param_names
 from .naming import parameter_names
 
 
-def _resolve(path: str) -> str:
-    return str(Path(path).resolve())
-
-
 def _segments(path: str) -> list[str]:
     """A path's segments as ``_prefix`` compares them (lower case)."""
     return [s for s in path.strip("/").lower().split("/") if s]
@@ -80,7 +76,7 @@ class Place:
 class SpecPlan:
     """One spec's layout, read once: root style, files and their operations, names in use."""
 
-    def __init__(self, spec: Spec, pages_by_op: dict[str, set[str]], resolved: Callable[[str], str] = _resolve) -> None:
+    def __init__(self, spec: Spec, pages_by_op: dict[str, set[str]], resolved: Callable[[str], str]) -> None:
         self.spec = spec
         self.resolved = resolved
         self.root = resolved(spec.root)
@@ -291,7 +287,7 @@ class PlacementPlanner:
         """``path`` resolved (absolute, symlinks followed), once per path for this plan."""
         got = self._resolved.get(path)
         if got is None:
-            got = self._resolved[path] = _resolve(path)
+            got = self._resolved[path] = str(Path(path).resolve())
         return got
 
     def spec(self, root: str) -> SpecPlan | None:

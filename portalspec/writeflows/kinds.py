@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..urls import split_url
+
 Kind = tuple[str, ...]  # the distinct writes of a flow, "METHOD template", in the order first made
 
 
@@ -20,13 +22,8 @@ def kind_of(flow: dict[str, Any]) -> Kind:
     for s in flow["steps"]:
         role = s["role"]
         if role == "write" or role == "export":
-            out.setdefault(f"{s['method']} {s['template'] or _path(s['url'])}")
+            out.setdefault(f"{s['method']} {s['template'] or split_url(s['url'])[1]}")
     return tuple(out)
-
-
-def _path(url: str) -> str:
-    rest = url.partition("://")[2] or url
-    return "/" + rest.partition("/")[2].partition("?")[0] if "/" in rest else "/"
 
 
 class Kinds:
