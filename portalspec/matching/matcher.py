@@ -120,14 +120,28 @@ class _Node:
         self.leaves: list[Candidate] = []
 
 
+class _NearNode:
+    """A node of the trie ``Matcher._nearest`` walks (every method's templates in one): literal children
+    by casefolded text, other children by segment (every ``{param}`` is one child), and, of the templates
+    in its subtree, the first (in ``_Bucket.all`` order) of each length, as ``(length, position)``."""
+
+    __slots__ = ("lit", "pat", "firsts")
+
+    def __init__(self) -> None:
+        self.lit: dict[str, _NearNode] = {}
+        self.pat: dict[tuple[int, str], tuple[Segment, _NearNode]] = {}
+        self.firsts: dict[int, int] = {}
+
+
 class _Bucket:
     """Templates of one host pattern, as one segment trie per method."""
 
-    __slots__ = ("roots", "all")
+    __slots__ = ("roots", "all", "_near")
 
     def __init__(self) -> None:
         self.roots: dict[str, _Node] = {}
         self.all: list[Candidate] = []
+        self._near: _NearNode | None = None
 
     def add(self, c: Candidate) -> None:
         node = self.roots.setdefault(c.op.method, _Node())
@@ -145,6 +159,25 @@ class _Bucket:
                 node = child
         node.leaves.append(c)
         self.all.append(c)
+        self._near = None
+
+    def near(self) -> _NearNode:
+        """The trie ``Matcher._nearest`` walks, made on first use."""
+        if self._near is None:
+            root = _NearNode()
+            for at, c in enumerate(self.all):
+                segs = c.template.segments
+                node = root
+                node.firsts.setdefault(len(segs), at)
+                for seg in segs:
+                    if seg.kind == LITERAL:
+                        node = node.lit.setdefault(seg.folded, _NearNode())
+                    else:
+                        key = (PARAM, "") if seg.kind == PARAM else (seg.kind, seg.text)
+                        node = node.pat.setdefault(key, (seg, _NearNode()))[1]
+                    node.firsts.setdefault(len(segs), at)
+            self._near = root
+        return self._near
 
 
 def _walk(node: _Node, segs: list[str], folded: list[str], i: int, out: list[Candidate]) -> None:
@@ -222,7 +255,7 @@ class Matcher:
                     result.nearest = f"{other} {found[0][1].op.path}"
                     return result
             result.reason = "undocumented"
-            result.nearest = self._nearest(buckets, segs)
+            result.nearest = self._nearest(buckets, segs, folded)
             return result
         top_key, top, params = scored[0]
         if len(scored) > 1 and len({id(c.op) for k, c, _ in scored if k == top_key}) > 1:
@@ -283,25 +316,37 @@ class Matcher:
             scored.sort(key=lambda t: t[0], reverse=True)
         return scored
 
-    def _nearest(self, buckets: list[_Bucket], segs: list[str]) -> str | None:
-        """The documented template most like the path: shared leading literals, then similar length."""
-        best, best_score = None, 1.0
-        for bucket in buckets:
-            for c in bucket.all:
-                score = 0.0
-                for t, s in zip(c.template.segments, segs):
-                    if t.kind == LITERAL:
-                        if t.folded != s.casefold():
-                            break
-                        score += 1
-                    elif t.kind == PARAM or (t.iregex is not None and t.iregex.fullmatch(s)):
-                        score += 0.5
-                    else:
-                        break
-                score -= abs(len(c.template.segments) - len(segs)) * 0.25
-                if score > best_score:
-                    best, best_score = f"{c.op.method} {c.op.path}", score
-        return best
+    def _nearest(self, buckets: list[_Bucket], segs: list[str], folded: list[str]) -> str | None:
+        """The documented template most like the path: 1 for each leading literal it shares and 0.5 for
+        each parameter, up to the first segment that differs, less 0.25 for each segment of difference in
+        length; the first (in the buckets' order) of those scoring most, if above 1.
+
+        Each bucket's ``near`` trie is walked along the path: a node's templates score at least its score
+        so far less their difference in length, exactly that if they leave the path there; those that go
+        on along it are met again further down with more. So the first of each length is all a node offers."""
+        n = len(segs)
+        best: tuple[int, int] | None = None  # (bucket, position) of the best so far
+        best_score = 1.0
+        for b, bucket in enumerate(buckets):
+            stack = [(bucket.near(), 0, 0.0)]
+            while stack:
+                node, d, acc = stack.pop()
+                if acc >= best_score:  # no template below scores more than acc
+                    for length, at in node.firsts.items():
+                        score = acc - abs(length - n) * 0.25
+                        if score > best_score or (score == best_score and best is not None and (b, at) < best):
+                            best, best_score = (b, at), score
+                if d < n:
+                    child = node.lit.get(folded[d])
+                    if child is not None:
+                        stack.append((child, d + 1, acc + 1))
+                    for seg, child in node.pat.values():
+                        if seg.kind == PARAM or (seg.iregex is not None and seg.iregex.fullmatch(segs[d])):
+                            stack.append((child, d + 1, acc + 0.5))
+        if best is None:
+            return None
+        c = buckets[best[0]].all[best[1]]
+        return f"{c.op.method} {c.op.path}"
 
     def _body_variants(self, result: Match, call: Call) -> None:
         assert result.op is not None
