@@ -359,8 +359,9 @@ class Matcher:
             return
         if path.endswith("/graphql") and isinstance(body, dict):
             name = body.get("operationName")
-            ext = body.get("extensions") if isinstance(body.get("extensions"), dict) else {}
-            pq = ext.get("persistedQuery") if isinstance(ext.get("persistedQuery"), dict) else {}
+            ext = body.get("extensions")
+            pq = ext.get("persistedQuery") if isinstance(ext, dict) else None
+            pq = pq if isinstance(pq, dict) else {}
             result.variant = {"graphql": name, "persistedQuery": pq.get("sha256Hash")}
             result.how.append("graphql")
         elif path.endswith("$batch") and isinstance(body, dict) and isinstance(body.get("requests"), list):
