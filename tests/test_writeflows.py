@@ -457,7 +457,7 @@ def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> N
             s.req_text = text(tree()) if method != "GET" else None
             s.resp_text = text(tree()) if rng.random() < 0.9 else None
             steps.append(s)
-        writes = {i: lineage.gives(s) for i, s in enumerate(steps) if s.method in ("POST", "PATCH", "DELETE")}
+        writes = {i: lineage._body(s) for i, s in enumerate(steps) if s.method in ("POST", "PATCH", "DELETE")}
         expected = _reference_links(steps)
         found += len(expected)
         wanted = {v for *_, v in expected} | {"abc", "none-such-value"}

@@ -434,21 +434,23 @@ class FlowCollector:
         seg = self._segment(page, t)
         op = match.op
         template, op_id, spec = (op.path, op.operation_id, op.spec) if op is not None else (None, None, None)
+        method = match.method
         if span is None:
-            step: Step | Unread = step_of(entry, match.method, template, op_id, spec, match.params, host, path, query, t)
-        else:
-            step = Unread(t, match.method, template, op_id, spec, match.params, *span)
-            sends = bool(seg.writes) or match.method in WRITE_METHODS
-            # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
-            # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
-            if sends or seg.eager:
-                req, resp = entry.get("request") or {}, entry.get("response") or {}
-                answer = _whole(resp.get("content"))
-                sent = _whole(req.get("postData")) if sends else None
-                if not (_long(answer) or _long(sent)):
-                    step = _step(entry, req, resp, match.method, template, op_id, spec, match.params, host, path,
-                                 query, t, sends, span, _kept(sent), _kept(answer))
-        self._append(page, seg, step)
+            step: Step | Unread = step_of(entry, method, template, op_id, spec, match.params, host, path, query, t)
+            self._append(page, seg, step)
+            return
+        sends = bool(seg.writes) or method in WRITE_METHODS
+        # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
+        # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
+        if sends or seg.eager:
+            req, resp = entry.get("request") or {}, entry.get("response") or {}
+            answer = _whole(resp.get("content"))
+            sent = _whole(req.get("postData")) if sends else None
+            if not (_long(answer) or _long(sent)):
+                self._append(page, seg, _step(entry, req, resp, method, template, op_id, spec, match.params, host,
+                                              path, query, t, sends, span, _kept(sent), _kept(answer)))
+                return
+        self._append(page, seg, Unread(t, method, template, op_id, spec, match.params, *span))
 
     def settle(self) -> None:
         """Ready to cross to the process that merges ranges (``merge``): each open segment is compacted now,

@@ -90,6 +90,31 @@ def _walk(root: Any, keep: Callable[[Any], str | None], left: set[str] | None = 
     return out
 
 
+def _values(root: Any, keep: Callable[[Any], str | None]) -> list[str]:
+    """The values ``_walk`` gives, without their pointers (the same leaves, in the same order)."""
+    if type(root) is not dict and type(root) is not list:
+        s = keep(root)
+        return [] if s is None else [s]
+    out: list[str] = []
+    count = 0
+    stack: list[Iterator[Any]] = [iter(root.values()) if type(root) is dict else iter(root)]
+    while stack:
+        for v in stack[-1]:
+            tv = type(v)
+            if tv is dict or tv is list:
+                stack.append(iter(v.values()) if tv is dict else iter(v))
+                break
+            count += 1
+            if count > MAX_LEAVES:
+                return out
+            s = keep(v)
+            if s is not None:
+                out.append(s)
+        else:
+            stack.pop()
+    return out
+
+
 def linkable(v: Any) -> str | None:
     """The value as it is compared, or None when it is too plain to say where it came from."""
     t = type(v)
@@ -181,15 +206,35 @@ def gives(step: Step) -> list[tuple[str, str, str]]:
     return out
 
 
-def first_given(step: Step, wanted: set[str]) -> list[tuple[str, str, str]]:
+def given_values(step: Step, body: Any) -> list[str]:
+    """The values ``gives`` gives, without where; ``body``: the answer's body, parsed (``_body``)."""
+    out = [] if body is None else _values(body, linkable)
+    for _, value in step.answer_headers:
+        s = linkable(value)
+        if s is not None:
+            out.append(s)
+    return out
+
+
+def _body(step: Step) -> Any:
+    return loads_or_none(step.resp_text) if step.resp_text else None
+
+
+_UNREAD: Any = object()
+
+
+def first_given(step: Step, wanted: set[str], body: Any = _UNREAD) -> list[tuple[str, str, str]]:
     """``(location, pointer, value)`` of the first place in the answer of ``step`` (as ``gives`` orders
-    them) that gives each of ``wanted``, and maybe later ones. The body is parsed only when its text
-    may hold one of them (``_may_hold``), and read only until it has given all it may hold."""
+    them) that gives each of ``wanted``, and maybe later ones. The body is parsed (unless given) only
+    when its text may hold one of them (``_may_hold``), and read only until it has given all it may hold."""
     out: list[tuple[str, str, str]] = []
     text = step.resp_text
     if text:
         want = _may_hold(text, wanted)
-        body = loads_or_none(text) if want else None
+        if want and body is _UNREAD:
+            body = loads_or_none(text)
+        elif not want:
+            body = None
         if body is not None:
 
             def keep(v: Any) -> str | None:
@@ -246,7 +291,7 @@ class _Answers:
     (made once, costing about as much as ``SEARCHES`` searches). A value that passes is then looked
     for exactly."""
 
-    def __init__(self, steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> None:
+    def __init__(self, steps: list[Step]) -> None:
         self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
         texts: list[str] = []
         values: list[str] = []
@@ -254,7 +299,7 @@ class _Answers:
             text = s.resp_text
             if text:
                 if "\\" in text:
-                    got = self.read[i] = writes[i] if i in writes else gives(s)
+                    got = self.read[i] = gives(s)
                     values += [v for _, _, v in got]
                 else:
                     texts.append(text)
@@ -391,8 +436,8 @@ def _export_op(operation_id: str) -> bool:
     return bool(_EXPORT.search(operation_id))
 
 
-def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | None = None) -> list[str]:
-    """Each step's role; ``answers``: what each write's answer gave (``gives``), by step, where known."""
+def roles(steps: list[Step], answers: dict[int, list[str]] | None = None) -> list[str]:
+    """Each step's role; ``answers``: what each write's answer gave (``given_values``), by step, where known."""
     out: list[str] = []
     ids: set[str] = set()
     locations: set[str] = set()
@@ -403,8 +448,8 @@ def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | No
     for n, s in enumerate(steps):
         if s.method in WRITE_METHODS:
             out.append("export" if _is_export(s.path, s.operation_id) else "write")
-            given = answers[n] if answers is not None and n in answers else gives(s)
-            ids |= {v for _, _, v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
+            given = answers[n] if answers is not None and n in answers else given_values(s, _body(s))
+            ids |= {v for v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
             locations |= {v for name, v in s.answer_headers if name != "etag"}  # URLs it points to
             continue
         if s.method != "GET" or not (ids or locations):
@@ -416,13 +461,14 @@ def roles(steps: list[Step], answers: dict[int, list[tuple[str, str, str]]] | No
     return out
 
 
-def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> list[list[Any]]:
+def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
     """Every value a step from the first write on sends that an earlier answer gave, linked to where
-    it was first seen: ``[from step, location, pointer, to step, location, pointer, value]``."""
+    it was first seen: ``[from step, location, pointer, to step, location, pointer, value]``;
+    ``writes``: the writes' answers' bodies, parsed (``_body``), by step."""
     first = max(min(writes, default=len(steps)), 1)
     if first >= len(steps):
         return []
-    answers = _Answers(steps[:-1], writes)  # the last answer gives nothing to a later call
+    answers = _Answers(steps[:-1])  # the last answer gives nothing to a later call
     if not answers:
         return []
     sent = {i: sends(steps[i], answers) for i in range(first, len(steps))}
@@ -444,8 +490,8 @@ def _links(steps: list[Step], writes: dict[int, list[tuple[str, str, str]]]) -> 
                 links.append([src[0] + 1, src[1], src[2], i + 1, loc, ptr, v])
         wanted.difference_update(done.get(i, ()))  # now: the values not seen yet that a later step sends
         if wanted and i < len(steps) - 1:
-            known = writes[i] if i in writes else answers.read.get(i)
-            given = first_given(s, wanted) if known is None else [g for g in known if g[2] in wanted]
+            known = answers.read.get(i)
+            given = first_given(s, wanted, writes.get(i, _UNREAD)) if known is None else [g for g in known if g[2] in wanted]
             for loc, ptr, v in given:
                 if v in wanted:
                     seen[v] = (i, loc, ptr)
@@ -457,8 +503,8 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
     """A closed flow (its steps, trimmed) as the report gives it, but for what only the end of the
     pass knows: the templates of undocumented steps (``_name``) and the names of path values sent to
     them (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
-    writes = {i: gives(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # read once, used twice
-    role = roles(steps, writes)
+    writes = {i: _body(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # parsed once, read twice
+    role = roles(steps, {i: given_values(steps[i], body) for i, body in writes.items()})
     rows = [{"index": n, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
              "operationId": s.operation_id, "spec": s.spec, "status": s.status, "blocked": s.blocked,
              "synthetic": s.synthetic, "role": r} for n, (s, r) in enumerate(zip(steps, role), 1)]
