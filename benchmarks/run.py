@@ -89,7 +89,40 @@ def bench_match(index: SpecIndex, reps: int) -> dict[str, Any]:
         theirs = max(theirs, len(calls) / (time.perf_counter() - t))
     return {"calls": len(calls) * reps, "portalspec_calls_per_s": round(ours), "portalspec_correct": ours_ok,
             "openapi_core_calls_per_s": round(theirs), "openapi_core_found": found, "openapi_core_agree": agree,
-            "operations": len(ops), "ratio": round(ours / theirs, 1)}
+            "operations": len(ops), "ratio": round(ours / theirs, 1), **bench_match_undocumented(index)}
+
+
+def bench_match_undocumented(index: SpecIndex) -> dict[str, Any]:
+    """Undocumented calls (each operation's URL with a segment added at its end, or its last segment
+    changed, in turn), each given its nearest template; the baseline scores every template of the call's
+    host in turn, as matching did before it walked a trie (``tests.test_matcher_nearest``), in the same
+    run, with the same answers."""
+    from portalspec.matching.templates import split_path
+    from tests.test_matcher_nearest import _scored_one_by_one  # noqa: PLC0415
+
+    rng = random.Random(9)
+    calls = []
+    for i, op in enumerate(index.operations):
+        url = build_url(op, rng).split("?")[0].rstrip("/")
+        calls.append(Call(op.method, url + "/zz-not-documented" if i % 2 else url.rsplit("/", 1)[0] + "/zz-not-documented"))
+    matcher = index.matcher
+    got = [matcher.match(c) for c in calls]
+    undocumented = [(c, m) for c, m in zip(calls, got) if m.reason == "undocumented"]
+    ours = full = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        for c, _m in undocumented:
+            matcher.match(c)
+        ours = max(ours, len(undocumented) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        same = 0
+        for c, m in undocumented:
+            host, _, rest = c.url.partition("://")[2].partition("/")
+            same += _scored_one_by_one(matcher._buckets_for(host), split_path("/" + rest.split("?")[0])[0]) == m.nearest
+        full = max(full, len(undocumented) / (time.perf_counter() - t))
+    return {"undocumented_calls": len(undocumented), "undocumented_with_nearest": sum(1 for _c, m in undocumented if m.nearest),
+            "undocumented_calls_per_s": round(ours), "undocumented_full_scan_calls_per_s": round(full),
+            "undocumented_same_nearest": same, "undocumented_ratio": round(ours / full, 1)}
 
 
 # -- drift -------------------------------------------------------------------------------------
@@ -729,6 +762,11 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| match, calls/s (all {m['operations']} nodoc operations) | {m['portalspec_calls_per_s']:,} "
                      f"({m['portalspec_correct']}/{m['operations']} correct) | openapi-core finder {m['openapi_core_calls_per_s']:,} "
                      f"({m['openapi_core_agree']}/{m['operations']} agree) | {m['ratio']}x |")
+    if m.get("undocumented_calls"):
+        lines.append(f"| match, undocumented calls/s with their nearest template ({m['undocumented_calls']} calls, "
+                     f"{m['undocumented_with_nearest']} with one) | {m['undocumented_calls_per_s']:,} | every template of the "
+                     f"host scored in turn {m['undocumented_full_scan_calls_per_s']:,} (same nearest "
+                     f"{m['undocumented_same_nearest']}/{m['undocumented_calls']}) | {m['undocumented_ratio']}x |")
     if d:
         lines.append(f"| drift check, calls/s with bodies | {d['portalspec_calls_per_s']:,} | openapi-core response validator "
                      f"{d['openapi_core_calls_per_s']:,} (agree {d['agree']}/{d['compared']}) | {d['ratio']}x |")
