@@ -91,7 +91,9 @@ def _walk(root: Any, keep: Callable[[Any], str | None], left: set[str] | None = 
 
 
 def _values(root: Any, keep: Callable[[Any], str | None]) -> list[str]:
-    """The values ``_walk`` gives, without their pointers (the same leaves, in the same order)."""
+    """The values ``_walk`` gives, without their pointers (the same leaves, in the same order). Its own
+    loop, since keeping no keys is what makes it cheaper: reading the corpus's write answers for their ids
+    through ``_walk`` made compacting its 6,672 flows 0.93-0.99 s against 0.84-0.88 s (three pairs)."""
     if type(root) is not dict and type(root) is not list:
         s = keep(root)
         return [] if s is None else [s]
