@@ -463,6 +463,7 @@ def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> N
         wanted = {v for *_, v in expected} | {"abc", "none-such-value"}
         for s in steps:  # an answer read for some values gives where reading it in full first gives each of them
             full, first = lineage.gives(s), lineage.first_given(s, set(wanted))
+            assert lineage.given_values(s, lineage._body(s)) == [v for *_, v in full], seed  # read for its ids
             assert all(g in full for g in first), seed
             for v in wanted:
                 assert next((g for g in first if g[2] == v), None) == next((g for g in full if g[2] == v), None), (seed, v)

@@ -123,7 +123,7 @@ class _Node:
 class _NearNode:
     """A node of the trie ``Matcher._nearest`` walks (every method's templates in one): literal children
     by casefolded text, other children by segment (every ``{param}`` is one child), and, of the templates
-    in its subtree, the first (in ``_Bucket.all`` order) of each length, as ``(length, position)``."""
+    in its subtree, the first (in ``_Bucket.all`` order) of each length (``{length: position}``)."""
 
     __slots__ = ("lit", "pat", "firsts")
 

@@ -219,6 +219,7 @@ def given_values(step: Step, body: Any) -> list[str]:
 
 
 def _body(step: Step) -> Any:
+    """The answer's body, parsed (None if it has none or it is not JSON)."""
     return loads_or_none(step.resp_text) if step.resp_text else None
 
 
