@@ -761,6 +761,11 @@ def test_the_kinds_made_as_flows_close_are_those_of_the_flows_read_in_order() ->
     name = lambda host, method, path: f"/named{int(path.rsplit('/', 1)[1]) % 3}"  # noqa: E731
     want = flow_kinds(list(kept.flows(name)))
     assert spilled._spill is not None and spilled._spill.kinds and spilled._spill.named
-    assert spilled.flows(name).kinds() == kept.flows(name).kinds() == want
+    listed = spilled.flows(name)
+    assert listed.kinds() == kept.flows(name).kinds() == want
+    # report.json, written after the kinds, takes each flow they named as it was named then: the same bytes
+    from portalspec import jsoncodec
+
+    assert listed._named_at and list(listed.json_lines()) == [jsoncodec.dumps(f) for f in kept.flows(name)]
     assert len(want) > 5 and any(w.startswith(("POST /named", "PATCH /named")) for k in want for w in k["writes"])
     assert sum(k["flows"] for k in want) == len(kept.flows(name)) and want[0]["flows"] > want[-1]["flows"]

@@ -293,6 +293,8 @@ class FlowList:
         order.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
         self._order, self._memory, self._spill, self._template_of = order, memory, spill, template_of
         self._read: dict[int, tuple[list[Sentence], Kind, int]] = {}  # what a flow with steps to name gave, by place
+        self._named_lines: Any = None  # those flows as ``json_lines`` writes them, once named (a temporary file)
+        self._named_at: dict[int, tuple[int, int]] = {}  # place -> (offset, length) there
 
     def __len__(self) -> int:
         return len(self._order)
@@ -310,19 +312,33 @@ class FlowList:
     def json_lines(self) -> Iterator[bytes]:
         """Each flow as ``jsoncodec.dumps`` writes it once named, in order. A flow with nothing to name is
         its line with its ``id`` put first (``lineage.finish`` gives the same keys in the same order), so
-        it is not parsed and written again."""
+        it is not parsed and written again; one named already for its kind (``_named_read``) is its line
+        as written then."""
         for n, (_, _, where, key) in enumerate(self._order):
-            if self._named(where, key):
+            if n in self._named_at:
+                offset, length = self._named_at[n]
+                self._named_lines.seek(offset)
+                yield self._named_lines.read(length)
+            elif self._named(where, key):
                 yield jsoncodec.dumps(self._get(n))
             else:
                 yield b'{"id":"flow-%d",' % (n + 1) + self._line(where, key)[1:].rstrip(b"\n")
 
     def _named_read(self, n: int) -> tuple[list[Sentence], Kind, int]:
-        """A flow with steps to name, named and read once for its sentences, kind and values traced."""
+        """A flow with steps to name, named and read once for its sentences, kind and values traced; its line
+        as named is kept on disk for ``json_lines``."""
         got = self._read.get(n)
         if got is None:
             flow = self._get(n)
             got = self._read[n] = (sentences(flow), kind_of(flow), len(flow["lineage"]))
+            if self._named_lines is None:
+                import tempfile
+
+                self._named_lines = tempfile.TemporaryFile()
+            line = jsoncodec.dumps(flow)
+            self._named_lines.seek(0, 2)
+            self._named_at[n] = (self._named_lines.tell(), len(line))
+            self._named_lines.write(line)
         return got
 
     def contexts(self) -> dict[tuple[str, str], list[str]]:
