@@ -766,6 +766,6 @@ def test_the_kinds_made_as_flows_close_are_those_of_the_flows_read_in_order() ->
     # report.json, written after the kinds, takes each flow they named as it was named then: the same bytes
     from portalspec import jsoncodec
 
-    assert listed._named_at and list(listed.json_lines()) == [jsoncodec.dumps(f) for f in kept.flows(name)]
+    assert listed._read and list(listed.json_lines()) == [jsoncodec.dumps(f) for f in kept.flows(name)]
     assert len(want) > 5 and any(w.startswith(("POST /named", "PATCH /named")) for k in want for w in k["writes"])
     assert sum(k["flows"] for k in want) == len(kept.flows(name)) and want[0]["flows"] > want[-1]["flows"]

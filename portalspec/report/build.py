@@ -24,7 +24,8 @@ from ..shapes.paths import PAGES_KEPT, Shape, TemplateInferrer, spec_literals, s
 from ..specs.index import SpecIndex
 from ..specs.model import WRITE_METHODS, Operation
 from ..urls import referer_page
-from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch, page_of
+from ..writeflows.collect import DEFAULT_GAP_S, FlowCollector, epoch
+from ..writeflows.pages import page_of
 from . import examples
 
 TIMELINE_SLOT_S = 10  # the finest time bin of the report's timeline

@@ -186,14 +186,6 @@ def epoch(started: Any) -> float | None:
         return None
 
 
-def page_of(entry: dict[str, Any], referer: str | None) -> str:
-    """A flow's page: the call's Referer page (``urls.referer_page``) and the browser's page ref (tab)
-    where known."""
-    tab = entry.get("pageref") or (entry.get("_portalspec") or {}).get("tab")
-    page = referer.partition("#")[0] if referer else "(no referer)"  # a browser's Referer has no fragment
-    return page + (f" [{tab}]" if tab else "")
-
-
 def _text(body: Any, limit: int = BODY_KEPT) -> str | None:
     return _kept(_whole(body), limit)
 
@@ -278,6 +270,16 @@ class Spill:
         return self.file.readline()
 
 
+class _Named(NamedTuple):
+    """A flow with steps to name, once named: what it gave, and where its line is in ``FlowList``'s file."""
+
+    sentences: list[Sentence]
+    kind: Kind
+    links: int
+    offset: int
+    length: int
+
+
 TemplateOf = Callable[[str, str, str], "str | None"]  # (host, method, path) -> an undocumented call's template
 
 
@@ -292,9 +294,8 @@ class FlowList:
             order += [(t, page, 1, off) for t, page, off in spill.offsets]
         order.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
         self._order, self._memory, self._spill, self._template_of = order, memory, spill, template_of
-        self._read: dict[int, tuple[list[Sentence], Kind, int]] = {}  # what a flow with steps to name gave, by place
+        self._read: dict[int, _Named] = {}  # what a flow with steps to name gave, by place
         self._named_lines: Any = None  # those flows as ``json_lines`` writes them, once named (a temporary file)
-        self._named_at: dict[int, tuple[int, int]] = {}  # place -> (offset, length) there
 
     def __len__(self) -> int:
         return len(self._order)
@@ -315,29 +316,29 @@ class FlowList:
         it is not parsed and written again; one named already for its kind (``_named_read``) is its line
         as written then."""
         for n, (_, _, where, key) in enumerate(self._order):
-            if n in self._named_at:
-                offset, length = self._named_at[n]
-                self._named_lines.seek(offset)
-                yield self._named_lines.read(length)
+            named = self._read.get(n)
+            if named is not None:
+                self._named_lines.seek(named.offset)
+                yield self._named_lines.read(named.length)
             elif self._named(where, key):
                 yield jsoncodec.dumps(self._get(n))
             else:
                 yield b'{"id":"flow-%d",' % (n + 1) + self._line(where, key)[1:].rstrip(b"\n")
 
-    def _named_read(self, n: int) -> tuple[list[Sentence], Kind, int]:
+    def _named_read(self, n: int) -> "_Named":
         """A flow with steps to name, named and read once for its sentences, kind and values traced; its line
         as named is kept on disk for ``json_lines``."""
         got = self._read.get(n)
         if got is None:
             flow = self._get(n)
-            got = self._read[n] = (sentences(flow), kind_of(flow), len(flow["lineage"]))
             if self._named_lines is None:
                 import tempfile
 
                 self._named_lines = tempfile.TemporaryFile()
             line = jsoncodec.dumps(flow)
             self._named_lines.seek(0, 2)
-            self._named_at[n] = (self._named_lines.tell(), len(line))
+            got = self._read[n] = _Named(sentences(flow), kind_of(flow), len(flow["lineage"]),
+                                         self._named_lines.tell(), len(line))
             self._named_lines.write(line)
         return got
 
@@ -347,7 +348,7 @@ class FlowList:
         out = self._spill.contexts.copy() if self._spill is not None else Contexts()
         for n, (t, page, where, key) in enumerate(self._order):
             if self._named(where, key):
-                out.add((t, page, where, key), self._named_read(n)[0])
+                out.add((t, page, where, key), self._named_read(n).sentences)
             elif where == 0:
                 out.add((t, page, where, key), self._memory[key].sentences)
         return out.result()
@@ -358,7 +359,8 @@ class FlowList:
         out = Kinds()
         for n, (_, page, where, key) in enumerate(self._order):
             if self._named(where, key):
-                _, kind, links = self._named_read(n)
+                named = self._named_read(n)
+                kind, links = named.kind, named.links
             elif where == 0:
                 kind, links = self._memory[key].kind, self._memory[key].links
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..urls import split_url
+from .pages import untabbed
 
 Kind = tuple[str, ...]  # the distinct writes of a flow, "METHOD template", in the order first made
 
@@ -34,7 +35,7 @@ class Kinds:
 
     def add(self, flow_id: str, kind: Kind, links: int, page: str) -> None:
         """A flow, the next in the report's order, of ``kind``, tracing ``links`` values, on ``page``."""
-        page = page.rpartition(" [")[0] if page.endswith("]") and " [" in page else page  # its tabs are one page
+        page = untabbed(page)
         k = self._by.get(kind)
         if k is None:
             self._by[kind] = [1, {page}, flow_id, links, flow_id]
