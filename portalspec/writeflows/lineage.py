@@ -192,13 +192,14 @@ def answer_headers(raw: Any) -> list[tuple[str, str]]:
     return _headers(raw, _answer_header, _ANSWER_KEPT)
 
 
-def gives(step: Step) -> list[tuple[str, str, str]]:
+def gives(step: Step, body: Any = None) -> list[tuple[str, str, str]]:
     """``(location, pointer, value)`` the answer of ``step`` holds (synthetic answers included: a page
-    sends back what it was given, even when portalspec gave it)."""
+    sends back what it was given, even when portalspec gave it); ``body``: its body, if parsed already."""
     out: list[tuple[str, str, str]] = []
     text = step.resp_text
     if text:
-        body = loads_or_none(text)
+        if body is None:
+            body = loads_or_none(text)
         if body is not None:
             out += [("body", ptr, v) for ptr, v in _walk(body, linkable)]
     for name, value in step.answer_headers:
@@ -294,7 +295,7 @@ class _Answers:
     (made once, costing about as much as ``SEARCHES`` searches). A value that passes is then looked
     for exactly."""
 
-    def __init__(self, steps: list[Step]) -> None:
+    def __init__(self, steps: list[Step], bodies: dict[int, Any]) -> None:
         self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
         texts: list[str] = []
         values: list[str] = []
@@ -302,7 +303,7 @@ class _Answers:
             text = s.resp_text
             if text:
                 if "\\" in text:
-                    got = self.read[i] = gives(s)
+                    got = self.read[i] = gives(s, bodies.get(i))  # a write's body is parsed already
                     values += [v for _, _, v in got]
                 else:
                     texts.append(text)
@@ -471,7 +472,7 @@ def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
     first = max(min(writes, default=len(steps)), 1)
     if first >= len(steps):
         return []
-    answers = _Answers(steps[:-1])  # the last answer gives nothing to a later call
+    answers = _Answers(steps[:-1], writes)  # the last answer gives nothing to a later call
     if not answers:
         return []
     sent = {i: sends(steps[i], answers) for i in range(first, len(steps))}
