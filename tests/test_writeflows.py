@@ -528,7 +528,7 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
     from types import SimpleNamespace
 
     from portalspec.fixtures import store
-    from portalspec.writeflows.collect import Unread
+    from portalspec.writeflows.collect import Raw, Unread
 
     def entry(t: int, method: str, path: str, sent: list[tuple[str, str]] = [],
               answer: list[tuple[str, str]] = []) -> dict[str, Any]:
@@ -563,9 +563,10 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
         return [(lk["from"], lk["to"]) for f in c.flows() for lk in f["lineage"]]
 
     whole = fill(FlowCollector(60), range(7))
-    # after a gap, a page whose segment before had a write keeps its reads as steps (a write is likely to
-    # come, and reading them again would cost more); a page that only read keeps their places
-    assert [type(s) for s in whole.tails["/p"].steps] == [Step, Step]
+    # after a gap, a page whose segment before had a write keeps its reads as they came (a write is likely
+    # to come, and reading them again would cost more), made steps only if a flow holds them; a page that
+    # only read keeps their places
+    assert [type(s) for s in whole.tails["/p"].steps] == [Raw, Raw]
     assert [type(s) for s in whole.tails["/q"].steps] == [Unread]
     assert links(whole) == [({"step": 1, "location": "header", "pointer": "etag"},
                              {"step": 3, "location": "header", "pointer": "If-Match"})]
@@ -587,7 +588,7 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
     from types import SimpleNamespace
 
     from portalspec.fixtures import store
-    from portalspec.writeflows.collect import Unread
+    from portalspec.writeflows.collect import Raw, Unread
 
     rng = random.Random(7)
     calls: list[tuple[str, float, dict[str, Any]]] = []
@@ -620,14 +621,13 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
 
     from portalspec.writeflows import collect
 
-    kept: list[str] = []  # how each call was kept: a place, a step with its answer only, a whole step
-    append = collect.Segment.append
+    kept: list[str] = []  # how each call was kept: a place, a read as it came (made a step with its answer
+    append = collect.Segment.append  # only if a flow holds it), a whole step
     monkeypatch.setattr(collect.Segment, "append", lambda seg, st: (kept.append(
-        "place" if type(st) is Unread else "answers" if st.req_text is None and not st.sent_headers else "whole"),
-        append(seg, st))[1])
+        "place" if type(st) is Unread else "raw" if type(st) is Raw else "whole"), append(seg, st))[1])
     whole = list(fill(FlowCollector(60), range(len(calls))).flows())
     monkeypatch.undo()
-    assert kept.count("place") >= 5 and kept.count("answers") >= 20, (kept.count("place"), kept.count("answers"))
+    assert kept.count("place") >= 5 and kept.count("raw") >= 20, (kept.count("place"), kept.count("raw"))
     assert sum(len(f["lineage"]) for f in whole) > 50 and any(f["steps"][0]["method"] != "GET" for f in whole)
     # reads kept as places, as steps with their answers only, or (no places known) whole: the same flows
     assert list(fill(FlowCollector(60), range(len(calls)), places=False).flows()) == whole

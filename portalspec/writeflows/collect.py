@@ -17,7 +17,8 @@ Most calls are reads that no write follows on their page. A read before its segm
 is kept as where its line is (``Unread``) and read again from the capture only if a write comes
 and the flow is closed with it, so a read-mostly day costs little more than the report without flows.
 Where the page's segment before had a write, one is likely to come again: its reads are then kept
-as steps (their answers only), which costs less than reading them again.
+as they came (``Raw``), which costs less than reading them again, and made steps (their answers only)
+only if their flow holds them: on a busy page most are dropped first, as reads long before a write.
 """
 
 from __future__ import annotations
@@ -120,13 +121,44 @@ class Unread(NamedTuple):
                        parts.netloc, parts.path, parts.query, self.t, sends, limit=limit)
 
 
+class Raw(NamedTuple):
+    """A read before its segment's first write on a page where a write is likely (``Segment.eager``), as it
+    came: made a step (its answer only) if its flow holds it when it closes; most are dropped before, as
+    reads long before a write (``MAX_READS_BEFORE_WRITE``). Its entry is held until then, at most that many
+    a page, as a step would hold its answer."""
+
+    t: float
+    method: str
+    entry: dict[str, Any]
+    template: str | None
+    operation_id: str | None
+    spec: str | None
+    params: dict[str, str]
+    host: str
+    path: str
+    query: str
+    span: tuple[Path, int, int]
+    answer: str | None
+
+    def step(self) -> "Step":
+        """The step it is (what it sent is not asked: no write came before it in its segment)."""
+        e = self.entry
+        return _step(e, e.get("request") or {}, e.get("response") or {}, self.method, self.template,
+                     self.operation_id, self.spec, self.params, self.host, self.path, self.query, self.t, False,
+                     self.span, None, self.answer)
+
+    def unread(self) -> "Unread":
+        """Where its line is."""
+        return Unread(self.t, self.method, self.template, self.operation_id, self.spec, self.params, *self.span)
+
+
 @dataclass
 class Segment:
     """A page's calls between idle gaps, up to ``MAX_STEPS`` steps (a full segment is followed by the
     next on its page). Of the reads before its first write, the last ``MAX_READS_BEFORE_WRITE`` are kept."""
 
     page: str
-    steps: list[Step | Unread] = field(default_factory=list)
+    steps: list[Step | Raw | Unread] = field(default_factory=list)
     writes: int = 0
     eager: bool = False  # the page's segment before had a write: its reads are kept as steps, not places
     done: Closed | None = None  # its flow, compacted while its steps are these (``settle``)
@@ -146,7 +178,7 @@ class Segment:
         last ``MAX_READS_BEFORE_WRITE`` calls, whatever came before them (``FlowCollector.fresh``)."""
         return not self.writes and len(self.steps) == MAX_READS_BEFORE_WRITE
 
-    def append(self, step: Step | Unread) -> None:
+    def append(self, step: Step | Raw | Unread) -> None:
         self.done = None
         self.last_call = step.t
         write = step.method in WRITE_METHODS
@@ -166,7 +198,9 @@ class Segment:
         lost, written, budget = 0, False, FLOW_BODIES_READ
         for s in self.steps:
             written = written or s.method in WRITE_METHODS
-            if type(s) is Unread:
+            if type(s) is Raw:
+                s = s.step()
+            elif type(s) is Unread:
                 read = s.read(sends=written, limit=budget)
                 if read is None:
                     lost += 1
@@ -434,11 +468,11 @@ class FlowCollector:
                 self.opening[page] = []
         return tail
 
-    def _append(self, page: str, seg: Segment, step: Step | Unread) -> None:
+    def _append(self, page: str, seg: Segment, step: Step | Raw | Unread) -> None:
         seg.append(step)
         if self._opening(page):
             calls = self.opening[page]
-            calls.append(step.unread() if type(step) is Step else step)
+            calls.append(step if isinstance(step, Unread) else step.unread())
             if seg.only_last_reads:
                 self.fresh.setdefault(page, set()).add(len(calls) - 1)
 
@@ -466,7 +500,9 @@ class FlowCollector:
             sent = _whole(req.get("postData")) if sends else None
             if not (_long(answer) or _long(sent)):
                 self._append(page, seg, _step(entry, req, resp, method, template, op_id, spec, match.params, host,
-                                              path, query, t, sends, span, _kept(sent), _kept(answer)))
+                                              path, query, t, sends, span, _kept(sent), _kept(answer)) if sends
+                             else Raw(t, method, entry, template, op_id, spec, match.params, host, path, query, span,
+                                      _kept(answer)))
                 return
         self._append(page, seg, Unread(t, method, template, op_id, spec, match.params, *span))
 
@@ -478,7 +514,7 @@ class FlowCollector:
         opening is most of the range, and a named tuple is pickled through Python, ten times slower)."""
         for seg in self.tails.values():
             done = seg.closed() if seg.writes else None
-            seg.steps = [s.unread() if type(s) is Step else s for s in seg.steps]
+            seg.steps = [s if isinstance(s, Unread) else s.unread() for s in seg.steps]
             seg.done = done
         self.opening = {page: [tuple(c) if type(c) is Unread else c for c in calls]  # type: ignore[misc]
                         for page, calls in self.opening.items()}
