@@ -57,7 +57,7 @@ def script_of(raw: Any) -> tuple[bytes, str | None] | None:
             return None
     else:
         data = text.encode("utf-8", "surrogatepass")
-    headers = req.get("headers") if isinstance(req.get("headers"), list) else []
+    headers = hs if isinstance(hs := req.get("headers"), list) else []
     page = next((h.get("value") for h in headers if isinstance(h, dict) and str(h.get("name", "")).lower() == "referer"), None)
     if page is None and isinstance(raw.get("_initiator"), dict):
         page = raw["_initiator"].get("url")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 try:
     import hyperscan as _hs
 except ImportError:  # pragma: no cover - platforms without wheels
-    _hs = None
+    _hs = None  # type: ignore[assignment]
 
 GENERIC_FIRST = ("api", "apiproxy")
 _MAX_LITERAL = 400
@@ -76,7 +76,7 @@ class Extractor:
         """Offsets of the opening quotes of route-like literals."""
         if self._db is not None:
             found: list[int] = []
-            self._db.scan(data, match_event_handler=lambda _id, frm, _to, _f, ctx: ctx.append(frm), context=found)
+            self._db.scan(data, match_event_handler=lambda _id, frm, _to, _f, _ctx: found.append(frm))
             return sorted(set(found))
         if self._fallback is None:
             return []

@@ -242,9 +242,9 @@ def _import(path: Path, out: Path, kind: str, key: bytes, pool: Any, jobs: int, 
         for index, raw in source:
             if index <= res.resumed_after:
                 continue
-            source = {"file": path.name, "sha256": digest, "index": index}
+            origin = {"file": path.name, "sha256": digest, "index": index}
             try:
-                line, portal, bundle = _entry_line(raw, redactor, limit, kind, source, writer.session_id)
+                line, portal, bundle = _entry_line(raw, redactor, limit, kind, origin, writer.session_id)
             except EntryError as e:
                 _warn(f"{path}: entry {index}: {e}; skipped")
                 res.skipped += 1

@@ -51,7 +51,8 @@ class RecordAddon:
                           "request echoed) or '409' (a refusal).", choices=list(WRITE_REPLIES))
         loader.add_option("portalspec_allow_write", Sequence[str], [],
                           "With block-writes: let these through, as 'METHOD /path-glob' or '/path-glob' (reads sent as POST).")
-        loader.add_option("portalspec_out", Optional[str], None, "Capture folder to write (captures/NAME).")
+        loader.add_option("portalspec_out", Optional[str], None,  # type: ignore[arg-type]  # mitmproxy takes Optional
+                          "Capture folder to write (captures/NAME).")
         loader.add_option("portalspec_body_limit", int, DEFAULT_BODY_LIMIT, "Keep bodies up to this many bytes; mark longer ones truncated.")
         loader.add_option("portalspec_pseudonymize", Sequence[str], [], "Also pseudonymise PII: upn, email, tenant.")
         loader.add_option("portalspec_status", bool, False,

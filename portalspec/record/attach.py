@@ -330,7 +330,8 @@ class Attach:
         elapsed = ((ts or pend.started) - pend.started) * 1000 if pend.started else 0.0
         entry = cdp_to_entry(pend.request, pend.headers, post, pend.response,
                              pend.response_headers, body, pend.wall_time, elapsed, self.pipeline.settings.body_limit, notes)
-        self.pipeline.record(entry, **({"error": error} if error is not None else {}))
+        ext: dict[str, Any] = {"error": error} if error is not None else {}
+        self.pipeline.record(entry, **ext)
         self.on_record()
 
     def _response_body(self, rid: str, sid: str | None) -> bytes:

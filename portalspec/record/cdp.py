@@ -94,7 +94,7 @@ class CDPClient:
              timeout: float = 15.0) -> dict[str, Any]:
         """Send a command and return its result (raises ``CDPError`` with the browser's message)."""
         n = next(self._ids)
-        done, box = threading.Event(), []
+        done, box = threading.Event(), []  # type: threading.Event, list[Any]
         with self._lock:
             self._waiting[n] = (done, box)
         msg: dict[str, Any] = {"id": n, "method": method, "params": params or {}}

@@ -106,7 +106,7 @@ class _Builder:
         t = schema.get("type")
         t = next((x for x in t if x != "null"), None) if isinstance(t, list) else t
         if t == "object" or (t is None and isinstance(schema.get("properties"), dict)):
-            props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+            props = p if isinstance(p := schema.get("properties"), dict) else {}
             required = set(schema.get("required") or [])
             out: dict[str, Any] = {}
             for k, sub in props.items():

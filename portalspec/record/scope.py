@@ -60,4 +60,4 @@ class Scope:
             return True
         if ASSET_EXT.search(path.split("?", 1)[0]):
             return True
-        return bool(mime) and any(m in mime.lower() for m in ASSET_MIME)
+        return mime is not None and any(m in mime.lower() for m in ASSET_MIME)

@@ -82,7 +82,7 @@ class _Literals:
 
     def find(self, blob: bytes, out: set[str]) -> None:
         if self.db is not None:
-            self.db.scan(blob, match_event_handler=_on_match, context=(self.owner, out))
+            self.db.scan(blob, match_event_handler=_on_match, context=(self.owner, out))  # type: ignore[arg-type]
         out.update(w for w, raw in self.odd if raw in blob)
 
 

@@ -320,7 +320,7 @@ class Redactor:
             self._headers.put(key, hit)
         return hit
 
-    def _capture(self, redact: Callable[..., str], *args: str) -> tuple[str, Any]:
+    def _capture(self, redact: Callable[..., str], *args: Any) -> tuple[str, Any]:
         """``redact(*args, cookie_names)`` run apart from the entry: its result and its effects."""
         outer = self._ctx
         self._ctx = _EntryContext(outer.started)

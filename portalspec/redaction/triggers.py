@@ -45,7 +45,7 @@ from . import detectors as d
 try:
     import hyperscan as _hs
 except ImportError:  # pragma: no cover - platforms without wheels
-    _hs = None
+    _hs = None  # type: ignore[assignment]
 
 AVAILABLE = _hs is not None
 

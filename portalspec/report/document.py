@@ -67,7 +67,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
             d["inferred_response_schema"] = st.response.schema()
         operations.append(d)
 
-    undocumented = []
+    undocumented: list[dict[str, Any]] = []
     for t in templates:
         sh = t.shape
         undocumented.append({
@@ -81,7 +81,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
             "nearest": (sh.example or {}).get("nearest"),
         })
 
-    drift = []
+    drift: list[dict[str, Any]] = []
     for i, a in enumerate(findings):
         drift.append({
             "id": f"drift-{i + 1}", "spec": a.spec, "operationId": a.operationId, "method": a.method, "path": a.path,
@@ -90,7 +90,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
             "last_seen": a.last_seen, "example": a.example, "source_file": display_path(a.source_file), "source_pointer": a.source_pointer,
         })
 
-    mutations = []
+    mutations: list[dict[str, Any]] = []
     for st in sorted(facts.ops.values(), key=lambda s: (-s.calls, s.op.key)):
         if st.op.method in WRITE_METHODS and st.mutation_example is not None:
             ex = st.mutation_example
@@ -112,7 +112,7 @@ def to_report(facts: Facts) -> dict[str, Any]:
                 "synthetic": ex.get("synthetic"),
             })
 
-    coverage = []
+    coverage: list[dict[str, Any]] = []
     seen_keys = set(facts.ops)
     for s in index.specs:
         keys = [op.key for op in s.operations]

@@ -18,7 +18,7 @@ _NICE_BINS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43
 
 def prefix_of(template: str, depth: int = 2) -> str:
     """The first ``depth`` literal segments of a template (``/apiproxy/mtp/...`` -> ``/apiproxy/mtp``)."""
-    out = []
+    out: list[str] = []
     for seg in template.split("/"):
         if not seg:
             continue
@@ -77,9 +77,9 @@ def by_spec(index: SpecIndex, facts: Facts, undocumented: list[dict[str, Any]], 
         g["blocked"] += st.blocked
         if st.op.method in WRITE_METHODS:
             g["writes"] += st.calls
-    for (spec, host), n in facts.spec_hosts.items():
-        if spec in groups:
-            groups[spec]["hosts"].setdefault(host, {"host": host, "calls": 0, "prefixes": defaultdict(list)})["calls"] += n
+    for (name, host), n in facts.spec_hosts.items():
+        if name in groups:
+            groups[name]["hosts"].setdefault(host, {"host": host, "calls": 0, "prefixes": defaultdict(list)})["calls"] += n
     for u in undocumented:
         spec = find(u["host"], u["template"])
         u["spec"], u["prefix"] = spec, prefix_of(u["template"])
@@ -127,7 +127,8 @@ def timeline(facts: Facts, bins: int = TIMELINE_BINS) -> dict[str, Any]:
     width = next((w for w in _NICE_BINS if span / w <= bins), _NICE_BINS[-1] * (1 + int(span // (_NICE_BINS[-1] * bins))))
     start = first // width * width
     n = int((last - start) // width) + 1
-    rows = [{"t": _iso(start + i * width), "calls": 0, "writes": 0, "blocked": 0} for i in range(n)]
+    rows: list[dict[str, Any]] = [{"t": _iso(start + i * width), "calls": 0, "writes": 0, "blocked": 0}
+                                  for i in range(n)]
     for (slot, kind), count in facts.timeline.items():
         rows[int((slot * TIMELINE_SLOT_S - start) // width)][kind] += count
     return {"start": _iso(start), "bin_seconds": width, "bins": rows}

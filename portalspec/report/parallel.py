@@ -152,10 +152,10 @@ def merge_into(total: Facts, part: Facts, index: SpecIndex) -> None:
             mine.mutation_example, mine.mutation_profile = st.mutation_example, st.mutation_profile
         keep_pages(mine.browsed, st.browsed)
         mine.variants.update(st.variants)
-    for key, agg in part.findings.items():
-        mine_f = total.findings.get(key)
+    for fkey, agg in part.findings.items():
+        mine_f = total.findings.get(fkey)
         if mine_f is None:
-            total.findings[key] = agg
+            total.findings[fkey] = agg
             continue
         mine_f.calls += agg.calls
         for t in (agg.first_seen, agg.last_seen):

@@ -220,7 +220,9 @@ class DriftChecker:
         disc = schema.get("discriminator")
         if isinstance(disc, dict) and isinstance(value, dict) and isinstance(disc.get("propertyName"), str):
             tag = value.get(disc["propertyName"])
-            mapping = disc.get("mapping") if isinstance(disc.get("mapping"), dict) else {}
+            mapping = disc.get("mapping")
+            if not isinstance(mapping, dict):
+                mapping = {}
             for alt in alts:
                 if not isinstance(alt, dict):
                     continue
@@ -323,7 +325,7 @@ def check_call(checker: DriftChecker, op: Operation, entry: dict[str, Any]) -> l
                 out.append(Finding("missing_parameter", str(p["in"]), str(p.get("name")), "required", None,
                                    SEVERITY["missing_parameter"]))
     # Request body.
-    post = req.get("postData")
+    post = req.get("postData") or {}
     is_json, value = _json_body(post)
     if is_json and isinstance(op.request_body, dict):
         schema, known = media_schema(op.request_body.get("content"), str(post.get("mimeType") or "application/json"))

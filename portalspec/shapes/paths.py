@@ -218,7 +218,9 @@ class TemplateInferrer:
         segs = split_segments(path.rstrip("/") or "/")
         key_parts: list[Any] = []
         values: list[tuple[int, str, str]] = []
-        prefixes, quoted, lits = [], [], []
+        prefixes: list[str] = []
+        quoted: list[bool] = []
+        lits: list[str | None] = []
         lit = self.literals
         for i, seg in enumerate(segs):
             m = _ODATA.match(seg) if classify(seg, lit) is None else None
@@ -302,7 +304,7 @@ def spec_param_names(paths: Any) -> dict[str, str]:
 
 def spec_literals(operations: Any) -> frozenset[str]:
     """The literal path segments of the loaded specs (lower case): a value that is one is never an id."""
-    out = set()
+    out: set[str] = set()
     for op in operations:
         for server in op.servers[:1]:
             out.update(s.lower() for s in server.base_path.split("/") if s)

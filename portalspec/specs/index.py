@@ -7,7 +7,7 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from .. import __version__
 from ..errors import PortalspecError
@@ -48,7 +48,7 @@ class SpecIndex:
         return self.matcher.operations
 
     @classmethod
-    def load(cls, paths: list[Path | str], use_cache: bool = True,
+    def load(cls, paths: Sequence[Path | str], use_cache: bool = True,
              warn: Callable[[str], None] | None = None, freeze: bool = False) -> "SpecIndex":
         """Load every root document under ``paths``; one broken spec does not stop the others.
 
@@ -64,7 +64,7 @@ class SpecIndex:
         return index
 
     @classmethod
-    def _load(cls, paths: list[Path | str], use_cache: bool, warn: Callable[[str], None] | None) -> "SpecIndex":
+    def _load(cls, paths: Sequence[Path | str], use_cache: bool, warn: Callable[[str], None] | None) -> "SpecIndex":
         roots = find_roots([Path(p) for p in paths])
         if not roots:
             raise PortalspecError("no OpenAPI documents found (no file with a top-level 'openapi' key)",

@@ -30,9 +30,9 @@ class _NoDatesLoader(_Loader):  # type: ignore[misc, valid-type]
 
 # YAML 1.2 rules, as OpenAPI tools read specs: dates stay strings, and only true/false are booleans
 # (YAML 1.1 would turn ``enum: [On, Paused]`` into ``[True, 'Paused']``).
-_NoDatesLoader.yaml_implicit_resolvers = {
+_NoDatesLoader.yaml_implicit_resolvers = {  # PyYAML's class attribute, not in its stubs
     k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
-    for k, v in _Loader.yaml_implicit_resolvers.items()
+    for k, v in _Loader.yaml_implicit_resolvers.items()  # type: ignore[attr-defined]
 }
 _NoDatesLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
@@ -155,7 +155,7 @@ def load_spec(root: Path) -> Spec:
     doc = res.doc(root)
     if not isinstance(doc, dict) or "openapi" not in doc:
         raise PortalspecError("not an OpenAPI document (no top-level 'openapi' key)", str(root))
-    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    info = given if isinstance(given := doc.get("info"), dict) else {}
     folder = root.parent.parent.name if root.parent.name == "specification" else None
     name = str(folder or info.get("x-nodoc-route") or root.stem).removeprefix("nodoc-")
     servers = _servers(doc.get("servers"))
@@ -245,7 +245,7 @@ def _add_operations(spec: Spec, res: Resolver, path: str, item: dict[str, Any], 
                 deprecated=bool(op.get("deprecated")),
                 context=ctx if isinstance(ctx, dict) else {},
                 known_headers=known_headers,
-                live=op.get("x-nodoc-live-capture") if isinstance(op.get("x-nodoc-live-capture"), dict) else {},
+                live=live if isinstance(live := op.get("x-nodoc-live-capture"), dict) else {},
                 has_description=isinstance(op.get("description"), str),
             )
         )

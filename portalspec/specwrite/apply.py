@@ -231,7 +231,7 @@ def check(changes: dict[Path, tuple[str, str]], roots: list[Path]) -> list[str]:
 def unified_diff(changes: dict[Path, tuple[str, str]]) -> str:
     from ..paths import display_path
 
-    out = []
+    out: list[str] = []
     for f, (old, new) in changes.items():
         if old != new:
             name = display_path(str(f)).lstrip("/")
@@ -307,10 +307,10 @@ def run_update_spec(a: argparse.Namespace) -> int:
     added = apply_overlay_in_place(docs, None if getattr(a, "no_validate", False) else roots)
     for file, n in added.items():
         print(f"{file}: {n} lines added")
-    for file, text in new_specs.items():
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(".portalspec.tmp")
+    for spec_file, text in new_specs.items():
+        spec_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spec_file.with_suffix(".portalspec.tmp")
         tmp.write_text(text, "utf-8")
-        tmp.replace(file)
-        print(f"{file}: new spec, {text.count(chr(10))} lines")
+        tmp.replace(spec_file)
+        print(f"{spec_file}: new spec, {text.count(chr(10))} lines")
     return 0

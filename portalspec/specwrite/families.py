@@ -34,10 +34,10 @@ def new_family_specs(report: dict[str, Any], out: Path, index: Any) -> dict[Path
     from ..specs.hosts import HostServers
     from .overlay import new_operation
 
-    hosts = HostServers(index)
+    served = HostServers(index)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for u in report.get("undocumented") or []:
-        if hosts.spec_for(u["host"], u["template"]) is None:
+        if served.spec_for(u["host"], u["template"]) is None:
             groups[family_of(u["host"])].append(u)
     written: dict[Path, str] = {}
     for fam, rows in sorted(groups.items()):

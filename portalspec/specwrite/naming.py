@@ -101,14 +101,14 @@ def operation_id(method: str, path: str, neighbour: str | None, taken: set[str],
     verb, noun = verb_and_noun(method, path)
     style = convention(neighbour)
     if style == "dotted":
-        prefix = neighbour.rsplit(".", 1)[0]  # type: ignore[union-attr]
+        prefix = neighbour.rsplit(".", 1)[0]  # type: ignore[union-attr]  # a style: neighbour is not None
         base = f"{prefix}.{_pascal([verb, *noun])}"
     elif style == "generated":
-        svc = _GENERATED.match(neighbour).group(1)  # type: ignore[union-attr]
+        svc = _GENERATED.match(neighbour).group(1)  # type: ignore[arg-type,union-attr]  # style says it matches
         segs = re.sub(r"[^A-Za-z0-9]+", "_", path.strip("/")).strip("_")
         base = f"{svc}_{method.lower()}_{segs}"
     elif style == "underscore":
-        base = f"{_UNDERSCORE.match(neighbour).group(1)}_{_pascal([verb, *noun])}"  # type: ignore[union-attr]
+        base = f"{_UNDERSCORE.match(neighbour).group(1)}_{_pascal([verb, *noun])}"  # type: ignore[arg-type,union-attr]
     elif style == "camel" or not tag:
         base = verb + _pascal(noun)
     else:

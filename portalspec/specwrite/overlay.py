@@ -87,7 +87,7 @@ def new_operation(u: dict[str, Any], template: str, renames: dict[str, str], tak
                   reuse: Any = None) -> dict[str, Any]:
     """One new operation from an undocumented endpoint, in nodoc's shapes."""
     op: dict[str, Any] = {"summary": summary(u["method"], template),
-                          "operationId": operation_id(u["method"], template, neighbour_id, taken, (tags or [None])[0])}
+                          "operationId": operation_id(u["method"], template, neighbour_id, taken, tags[0] if tags else None)}
     if tags:
         op["tags"] = list(tags)
     code = bool(u.get("code_route"))
@@ -248,16 +248,16 @@ def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes
     for d in report["drift"]:
         if not d.get("source_file") or not d.get("source_pointer"):
             continue
-        op = operation_cursor(d["source_file"], d["source_pointer"])
-        if op is None:
+        cursor = operation_cursor(d["source_file"], d["source_pointer"])
+        if cursor is None:
             continue
         if d["kind"] == "undocumented_status" and d["status"] is not None:
-            target = op.child("responses")
-            if target is not None:
-                statuses[(target.file, jsonpath(target.tokens))][str(d["status"])] = {
+            responses = cursor.child("responses")
+            if responses is not None:
+                statuses[(responses.file, jsonpath(responses.tokens))][str(d["status"])] = {
                     "description": "Observed in live capture"}
         elif d["kind"] == "undocumented_property" and d["location"] in ("request", "response"):
-            schema = body_schema(op, d["location"], d["status"])
+            schema = body_schema(cursor, d["location"], d["status"])
             found = parent_object(schema, d["pointer"]) if schema else None
             if found is None:
                 continue
@@ -269,19 +269,19 @@ def build_overlay(report: dict[str, Any], index: Any = None, include_code_routes
             prop["description"] = "Observed in live capture"
             has_props = isinstance(owner.node, dict) and isinstance(owner.node.get("properties"), dict)
             tokens = [*owner.tokens, "properties"] if has_props else owner.tokens
-            key = (owner.file, jsonpath(tokens))
+            where = (owner.file, jsonpath(tokens))
             if has_props:
-                props[key][name] = prop
+                props[where][name] = prop
             else:
-                props[key].setdefault("properties", {})[name] = prop
+                props[where].setdefault("properties", {})[name] = prop
     for (file, target), update in props.items():
         actions[file].append({"target": target, "description": "properties observed in live capture", "update": update})
     for (file, target), update in statuses.items():
         actions[file].append({"target": target, "description": "statuses observed in live capture", "update": update})
-    merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for file, acts in actions.items():
-        merged[planner.resolved(file)] += acts
-    actions = merged
+        by_file[planner.resolved(file)] += acts
+    actions = by_file
     docs = []
     for file in sorted(actions):
         docs.append({"overlay": "1.0.0",

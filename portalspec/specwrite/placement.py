@@ -139,7 +139,8 @@ class SpecPlan:
         types), from ``file``; its array items likewise; else as it is."""
         if not isinstance(schema, dict):
             return schema
-        hit = self.components.get(shape_of(schema)) if shape_of(schema) else None
+        shape = shape_of(schema)
+        hit = self.components.get(shape) if shape else None
         if hit is not None:
             comp_file, name = hit
             where = "" if comp_file == file else Path(os.path.relpath(comp_file, Path(file).parent)).as_posix()

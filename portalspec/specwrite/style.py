@@ -105,7 +105,7 @@ for d in (_Dumper, _Plain):
 def styled(value: Any, style: Style) -> Any:
     """``value`` with its ``$ref``s and ``tags`` marked for the file's style."""
     if isinstance(value, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for k, v in value.items():
             if k == "$ref" and isinstance(v, str):
                 r = _Ref(v)
