@@ -580,6 +580,40 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
     assert flow["steps_dropped"] == 1 and [s["method"] for s in flow["steps"]] == ["POST"]
 
 
+def test_a_read_kept_as_it_came_holds_no_more_than_its_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A read kept as it came (``Raw``, on a page where a write is likely) holds what its step is made of,
+    not its entry: a long body the entry holds (a truncated answer, a websocket's messages) is not kept
+    with it, so a busy page's held reads cost what their steps would. Made a step, it is that step."""
+    from types import SimpleNamespace
+
+    from portalspec.writeflows.collect import BODY_KEPT, Raw, step_of
+
+    long = "x" * (4 * BODY_KEPT)
+    entries = [{"startedDateTime": "2026-11-20T10:00:00Z", "request": {"method": "POST", "url": "https://p.example/api/a",
+                                                                      "headers": []},
+                "response": {"status": 201, "headers": [], "content": {"text": "{}"}}}]
+    for n, content in enumerate([{"text": long, "_truncated": True}, {"text": '{"id": "role-1234"}'}]):
+        entries.append({"startedDateTime": f"2026-11-20T10:05:0{n}Z",  # after an idle gap: the page's next segment
+                        "request": {"method": "GET", "url": f"https://p.example/api/r/{n}",
+                                    "headers": [{"name": "x-ms-client-request-id", "value": long}]},
+                        "response": {"status": 200, "headers": [{"name": "ETag", "value": f'"etag-{n}-abcd"'}],
+                                     "content": content},
+                        "_webSocketMessages": [{"data": long}], "_portalspec": {"tab": "page_1"}})
+    c = FlowCollector(60)
+    for n, e in enumerate(entries):
+        m = SimpleNamespace(method=e["request"]["method"], op=None, params={})
+        c.add_call("/p", 300.0 * (n > 0) + n, e, m, "p.example", e["request"]["url"][17:], "", (tmp_path / "x", n, 1))
+    raws = c.tails["/p"].steps
+    assert [type(r) for r in raws] == [Raw, Raw]
+    for raw, e in zip(raws, entries[1:]):
+        held = [v for v in raw if v is e or v is e["request"] or v is e["response"] or v is e["response"]["content"]
+                or (isinstance(v, str) and len(v) > BODY_KEPT)]
+        assert held == [], held
+        made = step_of(e, "GET", None, None, None, {}, "p.example", e["request"]["url"][17:], "", raw.t, sends=False,
+                       span=raw.span)
+        assert raw.step() == made
+
+
 def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A worker compacts its heads and open tails itself (``settle``) and only their places cross to the
     process that merges; a segment a neighbouring range continues is read again there, writes included,

@@ -124,12 +124,16 @@ class Unread(NamedTuple):
 class Raw(NamedTuple):
     """A read before its segment's first write on a page where a write is likely (``Segment.eager``), as it
     came: made a step (its answer only) if its flow holds it when it closes; most are dropped before, as
-    reads long before a write (``MAX_READS_BEFORE_WRITE``). Its entry is held until then, at most that many
-    a page, as a step would hold its answer."""
+    reads long before a write (``MAX_READS_BEFORE_WRITE``). It holds what its step is made of (its answer's
+    headers as listed), no more than the step would: not its entry, which may hold a long body."""
 
     t: float
     method: str
-    entry: dict[str, Any]
+    started: Any
+    url: Any
+    status: Any
+    ext: dict[str, Any]
+    headers: Any  # the answer's, as the entry lists them
     template: str | None
     operation_id: str | None
     spec: str | None
@@ -142,10 +146,9 @@ class Raw(NamedTuple):
 
     def step(self) -> "Step":
         """The step it is (what it sent is not asked: no write came before it in its segment)."""
-        e = self.entry
-        return _step(e, e.get("request") or {}, e.get("response") or {}, self.method, self.template,
-                     self.operation_id, self.spec, self.params, self.host, self.path, self.query, self.t, False,
-                     self.span, None, self.answer)
+        return _made(self.t, self.started, self.method, self.url, self.host, self.path, self.query, self.template,
+                     self.operation_id, self.spec, self.status, self.ext, self.params, False, None, self.headers,
+                     None, self.answer, self.span)
 
     def unread(self) -> "Unread":
         """Where its line is."""
@@ -258,13 +261,20 @@ def _step(entry: dict[str, Any], req: dict[str, Any], resp: dict[str, Any], meth
           operation_id: str | None, spec: str | None, params: dict[str, str], host: str, path: str, query: str,
           t: float, sends: bool, span: tuple[Path, int, int] | None, req_text: str | None,
           resp_text: str | None) -> Step:
-    ext = entry.get("_portalspec") or {}
+    return _made(t, entry.get("startedDateTime"), method, req.get("url"), host, path, query, template, operation_id,
+                 spec, resp.get("status"), entry.get("_portalspec") or {}, params, sends,
+                 req.get("headers") if sends else None, resp.get("headers"), req_text, resp_text, span)
+
+
+def _made(t: float, started: Any, method: str, url: Any, host: str, path: str, query: str, template: str | None,
+          operation_id: str | None, spec: str | None, status: Any, ext: dict[str, Any], params: dict[str, str],
+          sends: bool, sent: Any, answered: Any, req_text: str | None, resp_text: str | None,
+          span: tuple[Path, int, int] | None) -> Step:
+    """A step from its entry's parts (``sent``, ``answered``: the request's and the answer's headers as listed)."""
     synthetic = ext.get("synthetic")
-    return Step(
-        t, str(entry.get("startedDateTime") or ""), method, str(req.get("url") or ""), host, path, query, template,
-        operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
-        sent_headers(req.get("headers")) if sends else _NONE,
-        _NONE if synthetic else answer_headers(resp.get("headers")), req_text, resp_text, span)
+    return Step(t, str(started or ""), method, str(url or ""), host, path, query, template, operation_id, spec,
+                int(status or 0), bool(ext.get("blocked")), synthetic, params, sent_headers(sent) if sends else _NONE,
+                _NONE if synthetic else answer_headers(answered), req_text, resp_text, span)
 
 
 _NONE: list[tuple[str, str]] = []  # shared, never changed
@@ -501,8 +511,9 @@ class FlowCollector:
             if not (_long(answer) or _long(sent)):
                 self._append(page, seg, _step(entry, req, resp, method, template, op_id, spec, match.params, host,
                                               path, query, t, sends, span, _kept(sent), _kept(answer)) if sends
-                             else Raw(t, method, entry, template, op_id, spec, match.params, host, path, query, span,
-                                      _kept(answer)))
+                             else Raw(t, method, entry.get("startedDateTime"), req.get("url"), resp.get("status"),
+                                      entry.get("_portalspec") or {}, resp.get("headers"), template, op_id, spec,
+                                      match.params, host, path, query, span, _kept(answer)))
                 return
         self._append(page, seg, Unread(t, method, template, op_id, spec, match.params, *span))
 
