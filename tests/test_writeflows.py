@@ -528,7 +528,7 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
     from types import SimpleNamespace
 
     from portalspec.fixtures import store
-    from portalspec.writeflows.collect import Raw, Unread
+    from portalspec.writeflows.collect import Unread
 
     def entry(t: int, method: str, path: str, sent: list[tuple[str, str]] = [],
               answer: list[tuple[str, str]] = []) -> dict[str, Any]:
@@ -563,10 +563,9 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
         return [(lk["from"], lk["to"]) for f in c.flows() for lk in f["lineage"]]
 
     whole = fill(FlowCollector(60), range(7))
-    # after a gap, a page whose segment before had a write keeps its reads as they came (a write is likely
-    # to come, and reading them again would cost more), made steps only if a flow holds them; a page that
-    # only read keeps their places
-    assert [type(s) for s in whole.tails["/p"].steps] == [Raw, Raw]
+    # after a gap, a page whose segment before had a write keeps its reads as steps (a write is likely to
+    # come, and reading them again would cost more); a page that only read keeps their places
+    assert [type(s) for s in whole.tails["/p"].steps] == [Step, Step]
     assert [type(s) for s in whole.tails["/q"].steps] == [Unread]
     assert links(whole) == [({"step": 1, "location": "header", "pointer": "etag"},
                              {"step": 3, "location": "header", "pointer": "If-Match"})]
@@ -580,40 +579,6 @@ def test_a_read_before_a_write_is_read_again_only_when_a_flow_holds_it(tmp_path,
     assert flow["steps_dropped"] == 1 and [s["method"] for s in flow["steps"]] == ["POST"]
 
 
-def test_a_read_kept_as_it_came_holds_no_more_than_its_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A read kept as it came (``Raw``, on a page where a write is likely) holds what its step is made of,
-    not its entry: a long body the entry holds (a truncated answer, a websocket's messages) is not kept
-    with it, so a busy page's held reads cost what their steps would. Made a step, it is that step."""
-    from types import SimpleNamespace
-
-    from portalspec.writeflows.collect import BODY_KEPT, Raw, step_of
-
-    long = "x" * (4 * BODY_KEPT)
-    entries = [{"startedDateTime": "2026-11-20T10:00:00Z", "request": {"method": "POST", "url": "https://p.example/api/a",
-                                                                      "headers": []},
-                "response": {"status": 201, "headers": [], "content": {"text": "{}"}}}]
-    for n, content in enumerate([{"text": long, "_truncated": True}, {"text": '{"id": "role-1234"}'}]):
-        entries.append({"startedDateTime": f"2026-11-20T10:05:0{n}Z",  # after an idle gap: the page's next segment
-                        "request": {"method": "GET", "url": f"https://p.example/api/r/{n}",
-                                    "headers": [{"name": "x-ms-client-request-id", "value": long}]},
-                        "response": {"status": 200, "headers": [{"name": "ETag", "value": f'"etag-{n}-abcd"'}],
-                                     "content": content},
-                        "_webSocketMessages": [{"data": long}], "_portalspec": {"tab": "page_1"}})
-    c = FlowCollector(60)
-    for n, e in enumerate(entries):
-        m = SimpleNamespace(method=e["request"]["method"], op=None, params={})
-        c.add_call("/p", 300.0 * (n > 0) + n, e, m, "p.example", e["request"]["url"][17:], "", (tmp_path / "x", n, 1))
-    raws = c.tails["/p"].steps
-    assert [type(r) for r in raws] == [Raw, Raw]
-    for raw, e in zip(raws, entries[1:]):
-        held = [v for v in raw if v is e or v is e["request"] or v is e["response"] or v is e["response"]["content"]
-                or (isinstance(v, str) and len(v) > BODY_KEPT)]
-        assert held == [], held
-        made = step_of(e, "GET", None, None, None, {}, "p.example", e["request"]["url"][17:], "", raw.t, sends=False,
-                       span=raw.span)
-        assert raw.step() == made
-
-
 def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A worker compacts its heads and open tails itself (``settle``) and only their places cross to the
     process that merges; a segment a neighbouring range continues is read again there, writes included,
@@ -622,7 +587,7 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
     from types import SimpleNamespace
 
     from portalspec.fixtures import store
-    from portalspec.writeflows.collect import Raw, Unread
+    from portalspec.writeflows.collect import Unread
 
     rng = random.Random(7)
     calls: list[tuple[str, float, dict[str, Any]]] = []
@@ -655,13 +620,14 @@ def test_ranges_settled_in_their_own_process_give_the_flows_of_one_pass(tmp_path
 
     from portalspec.writeflows import collect
 
-    kept: list[str] = []  # how each call was kept: a place, a read as it came (made a step with its answer
-    append = collect.Segment.append  # only if a flow holds it), a whole step
+    kept: list[str] = []  # how each call was kept: a place, a step with its answer only, a whole step
+    append = collect.Segment.append
     monkeypatch.setattr(collect.Segment, "append", lambda seg, st: (kept.append(
-        "place" if type(st) is Unread else "raw" if type(st) is Raw else "whole"), append(seg, st))[1])
+        "place" if type(st) is Unread else "answers" if st.req_text is None and not st.sent_headers else "whole"),
+        append(seg, st))[1])
     whole = list(fill(FlowCollector(60), range(len(calls))).flows())
     monkeypatch.undo()
-    assert kept.count("place") >= 5 and kept.count("raw") >= 20, (kept.count("place"), kept.count("raw"))
+    assert kept.count("place") >= 5 and kept.count("answers") >= 20, (kept.count("place"), kept.count("answers"))
     assert sum(len(f["lineage"]) for f in whole) > 50 and any(f["steps"][0]["method"] != "GET" for f in whole)
     # reads kept as places, as steps with their answers only, or (no places known) whole: the same flows
     assert list(fill(FlowCollector(60), range(len(calls)), places=False).flows()) == whole

@@ -17,8 +17,7 @@ Most calls are reads that no write follows on their page. A read before its segm
 is kept as where its line is (``Unread``) and read again from the capture only if a write comes
 and the flow is closed with it, so a read-mostly day costs little more than the report without flows.
 Where the page's segment before had a write, one is likely to come again: its reads are then kept
-as they came (``Raw``), which costs less than reading them again, and made steps (their answers only)
-only if their flow holds them: on a busy page most are dropped first, as reads long before a write.
+as steps (their answers only), which costs less than reading them again.
 """
 
 from __future__ import annotations
@@ -121,47 +120,13 @@ class Unread(NamedTuple):
                        parts.netloc, parts.path, parts.query, self.t, sends, limit=limit)
 
 
-class Raw(NamedTuple):
-    """A read before its segment's first write on a page where a write is likely (``Segment.eager``), as it
-    came: made a step (its answer only) if its flow holds it when it closes; most are dropped before, as
-    reads long before a write (``MAX_READS_BEFORE_WRITE``). It holds what its step is made of (its answer's
-    headers as listed), no more than the step would: not its entry, which may hold a long body."""
-
-    t: float
-    method: str
-    started: Any
-    url: Any
-    status: Any
-    ext: dict[str, Any]
-    headers: Any  # the answer's, as the entry lists them
-    template: str | None
-    operation_id: str | None
-    spec: str | None
-    params: dict[str, str]
-    host: str
-    path: str
-    query: str
-    span: tuple[Path, int, int]
-    answer: str | None
-
-    def step(self) -> "Step":
-        """The step it is (what it sent is not asked: no write came before it in its segment)."""
-        return _made(self.t, self.started, self.method, self.url, self.host, self.path, self.query, self.template,
-                     self.operation_id, self.spec, self.status, self.ext, self.params, False, None, self.headers,
-                     None, self.answer, self.span)
-
-    def unread(self) -> "Unread":
-        """Where its line is."""
-        return Unread(self.t, self.method, self.template, self.operation_id, self.spec, self.params, *self.span)
-
-
 @dataclass
 class Segment:
     """A page's calls between idle gaps, up to ``MAX_STEPS`` steps (a full segment is followed by the
     next on its page). Of the reads before its first write, the last ``MAX_READS_BEFORE_WRITE`` are kept."""
 
     page: str
-    steps: list[Step | Raw | Unread] = field(default_factory=list)
+    steps: list[Step | Unread] = field(default_factory=list)
     writes: int = 0
     eager: bool = False  # the page's segment before had a write: its reads are kept as steps, not places
     done: Closed | None = None  # its flow, compacted while its steps are these (``settle``)
@@ -181,7 +146,7 @@ class Segment:
         last ``MAX_READS_BEFORE_WRITE`` calls, whatever came before them (``FlowCollector.fresh``)."""
         return not self.writes and len(self.steps) == MAX_READS_BEFORE_WRITE
 
-    def append(self, step: Step | Raw | Unread) -> None:
+    def append(self, step: Step | Unread) -> None:
         self.done = None
         self.last_call = step.t
         write = step.method in WRITE_METHODS
@@ -201,9 +166,7 @@ class Segment:
         lost, written, budget = 0, False, FLOW_BODIES_READ
         for s in self.steps:
             written = written or s.method in WRITE_METHODS
-            if type(s) is Raw:
-                s = s.step()
-            elif type(s) is Unread:
+            if type(s) is Unread:
                 read = s.read(sends=written, limit=budget)
                 if read is None:
                     lost += 1
@@ -261,20 +224,13 @@ def _step(entry: dict[str, Any], req: dict[str, Any], resp: dict[str, Any], meth
           operation_id: str | None, spec: str | None, params: dict[str, str], host: str, path: str, query: str,
           t: float, sends: bool, span: tuple[Path, int, int] | None, req_text: str | None,
           resp_text: str | None) -> Step:
-    return _made(t, entry.get("startedDateTime"), method, req.get("url"), host, path, query, template, operation_id,
-                 spec, resp.get("status"), entry.get("_portalspec") or {}, params, sends,
-                 req.get("headers") if sends else None, resp.get("headers"), req_text, resp_text, span)
-
-
-def _made(t: float, started: Any, method: str, url: Any, host: str, path: str, query: str, template: str | None,
-          operation_id: str | None, spec: str | None, status: Any, ext: dict[str, Any], params: dict[str, str],
-          sends: bool, sent: Any, answered: Any, req_text: str | None, resp_text: str | None,
-          span: tuple[Path, int, int] | None) -> Step:
-    """A step from its entry's parts (``sent``, ``answered``: the request's and the answer's headers as listed)."""
+    ext = entry.get("_portalspec") or {}
     synthetic = ext.get("synthetic")
-    return Step(t, str(started or ""), method, str(url or ""), host, path, query, template, operation_id, spec,
-                int(status or 0), bool(ext.get("blocked")), synthetic, params, sent_headers(sent) if sends else _NONE,
-                _NONE if synthetic else answer_headers(answered), req_text, resp_text, span)
+    return Step(
+        t, str(entry.get("startedDateTime") or ""), method, str(req.get("url") or ""), host, path, query, template,
+        operation_id, spec, int(resp.get("status") or 0), bool(ext.get("blocked")), synthetic, params,
+        sent_headers(req.get("headers")) if sends else _NONE,
+        _NONE if synthetic else answer_headers(resp.get("headers")), req_text, resp_text, span)
 
 
 _NONE: list[tuple[str, str]] = []  # shared, never changed
@@ -478,11 +434,11 @@ class FlowCollector:
                 self.opening[page] = []
         return tail
 
-    def _append(self, page: str, seg: Segment, step: Step | Raw | Unread) -> None:
+    def _append(self, page: str, seg: Segment, step: Step | Unread) -> None:
         seg.append(step)
         if self._opening(page):
             calls = self.opening[page]
-            calls.append(step if isinstance(step, Unread) else step.unread())
+            calls.append(step.unread() if type(step) is Step else step)
             if seg.only_last_reads:
                 self.fresh.setdefault(page, set()).add(len(calls) - 1)
 
@@ -510,10 +466,7 @@ class FlowCollector:
             sent = _whole(req.get("postData")) if sends else None
             if not (_long(answer) or _long(sent)):
                 self._append(page, seg, _step(entry, req, resp, method, template, op_id, spec, match.params, host,
-                                              path, query, t, sends, span, _kept(sent), _kept(answer)) if sends
-                             else Raw(t, method, entry.get("startedDateTime"), req.get("url"), resp.get("status"),
-                                      entry.get("_portalspec") or {}, resp.get("headers"), template, op_id, spec,
-                                      match.params, host, path, query, span, _kept(answer)))
+                                              path, query, t, sends, span, _kept(sent), _kept(answer)))
                 return
         self._append(page, seg, Unread(t, method, template, op_id, spec, match.params, *span))
 
@@ -525,7 +478,7 @@ class FlowCollector:
         opening is most of the range, and a named tuple is pickled through Python, ten times slower)."""
         for seg in self.tails.values():
             done = seg.closed() if seg.writes else None
-            seg.steps = [s if isinstance(s, Unread) else s.unread() for s in seg.steps]
+            seg.steps = [s.unread() if type(s) is Step else s for s in seg.steps]
             seg.done = done
         self.opening = {page: [tuple(c) if type(c) is Unread else c for c in calls]  # type: ignore[misc]
                         for page, calls in self.opening.items()}
