@@ -191,6 +191,14 @@ def test_roles_and_lineage() -> None:
     assert linkable("<redacted:token:0a1b2c3d>") == "<redacted:token:0a1b2c3d>" and linkable(123456) == "123456"
 
 
+def test_a_write_is_an_export_by_any_export_word_in_its_path_or_operation() -> None:
+    from portalspec.writeflows.lineage import _EXPORT_WORDS, _is_export
+
+    for word in _EXPORT_WORDS:
+        assert _is_export(f"/api/{word.upper()}s/x", None) and _is_export("/api/x", f"Start{word.title()}")
+    assert not _is_export("/api/assignments", "CreateAssignment") and not _is_export("/api/exp/ort", None)
+
+
 def test_a_documented_call_sends_path_values_in_its_parameters_only() -> None:
     """A literal segment of a documented call's template is the API's, not a value the page chose: it is not
     linked, even where an earlier answer holds the same word; an undocumented call's segments all may be."""

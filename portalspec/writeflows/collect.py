@@ -203,10 +203,23 @@ def _kept(text: str | None, limit: int = BODY_KEPT) -> str | None:
     return text if text is not None and len(text) <= limit else None
 
 
-def _long(text: str | None) -> bool:
-    """Whether a body's text (``_whole``) is longer than a step holds in memory (``BODY_KEPT``) but one a
-    flow could read again (within ``FLOW_BODIES_READ``)."""
-    return text is not None and BODY_KEPT < len(text) <= FLOW_BODIES_READ
+def _held(req: dict[str, Any], resp: dict[str, Any], sends: bool) -> tuple[str | None, str | None] | None:
+    """The texts a step holds of a call's request body (if it ``sends``) and answer (``_kept``), or None if
+    either is longer than a step holds (``BODY_KEPT``) but one its flow can read again (``FLOW_BODIES_READ``):
+    the call is then kept as its place. A text longer still is left out."""
+    answer = _whole(resp.get("content"))
+    if answer is not None and len(answer) > BODY_KEPT:
+        if len(answer) <= FLOW_BODIES_READ:
+            return None
+        answer = None
+    if not sends:
+        return None, answer
+    sent = _whole(req.get("postData"))
+    if sent is not None and len(sent) > BODY_KEPT:
+        if len(sent) <= FLOW_BODIES_READ:
+            return None
+        sent = None
+    return sent, answer
 
 
 def step_of(entry: dict[str, Any], method: str, template: str | None, operation_id: str | None, spec: str | None,
@@ -449,26 +462,31 @@ class FlowCollector:
                  span: tuple[Path, int, int] | None = None) -> None:
         """Add a call; ``span``: where its line is in the capture (``iter_shard_spans``). A read before
         its segment's first write is kept as that span alone, and read again if a flow needs it."""
-        seg = self._segment(page, t)
+        seg = self.tails.get(page)
+        if seg is None or t - seg.last_call > self.gap or len(seg.steps) >= MAX_STEPS:
+            seg = self._segment(page, t)  # a new segment (the fast test above is ``_segment``'s own)
         op = match.op
         template, op_id, spec = (op.path, op.operation_id, op.spec) if op is not None else (None, None, None)
         method = match.method
+        step: Step | Unread | None = None
         if span is None:
-            step: Step | Unread = step_of(entry, method, template, op_id, spec, match.params, host, path, query, t)
+            step = step_of(entry, method, template, op_id, spec, match.params, host, path, query, t)
+        else:
+            sends = bool(seg.writes) or method in WRITE_METHODS
+            # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
+            # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
+            if sends or seg.eager:
+                req, resp = entry.get("request") or {}, entry.get("response") or {}
+                texts = _held(req, resp, sends)
+                if texts is not None:
+                    step = _step(entry, req, resp, method, template, op_id, spec, match.params, host, path, query, t,
+                                 sends, span, *texts)
+            if step is None:
+                step = Unread(t, method, template, op_id, spec, match.params, *span)
+        if self.ranged:
             self._append(page, seg, step)
-            return
-        sends = bool(seg.writes) or method in WRITE_METHODS
-        # a read before the segment's first write is kept as its place, unless a write is likely (``eager``);
-        # so is a call with a body longer than a step holds: it is read again, whole, if its flow needs it
-        if sends or seg.eager:
-            req, resp = entry.get("request") or {}, entry.get("response") or {}
-            answer = _whole(resp.get("content"))
-            sent = _whole(req.get("postData")) if sends else None
-            if not (_long(answer) or _long(sent)):
-                self._append(page, seg, _step(entry, req, resp, method, template, op_id, spec, match.params, host,
-                                              path, query, t, sends, span, _kept(sent), _kept(answer)))
-                return
-        self._append(page, seg, Unread(t, method, template, op_id, spec, match.params, *span))
+        else:
+            seg.append(step)  # ``_append`` without a range's opening to keep
 
     def settle(self) -> None:
         """Ready to cross to the process that merges ranges (``merge``): each open segment is compacted now,
