@@ -431,9 +431,8 @@ def sends(step: Step, answers: _Answers | None = None) -> list[tuple[str, str, s
 
 
 def _is_export(path: str, operation_id: str | None) -> bool:
-    low = path.lower()  # the words of _EXPORT_WORDS, tested one by one (a generator costs more than the tests)
-    return ("export" in low or "download" in low or "job" in low or "bulk" in low
-            or bool(operation_id and _export_op(operation_id)))
+    low = path.lower()
+    return any(w in low for w in _EXPORT_WORDS) or bool(operation_id and _export_op(operation_id))
 
 
 @lru_cache(maxsize=4096)
