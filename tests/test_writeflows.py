@@ -464,9 +464,21 @@ def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> N
             s.query = query.replace("&", "&&") if rng.random() < 0.2 else query
             s.req_text = text(tree()) if method != "GET" else None
             s.resp_text = text(tree()) if rng.random() < 0.9 else None
+            if steps and rng.random() < 0.4:  # a request sent again, or an answer given again, or both
+                again = rng.choice(steps)
+                if rng.random() < 0.6:
+                    s.method, s.path, s.req_text = again.method, again.path, again.req_text
+                    s.query = again.query if rng.random() < 0.7 else s.query
+                    s.sent_headers = list(again.sent_headers) if rng.random() < 0.7 else s.sent_headers
+                if rng.random() < 0.6:
+                    s.resp_text = again.resp_text
+                    s.answer_headers = list(again.answer_headers) if rng.random() < 0.7 else s.answer_headers
             steps.append(s)
         writes = {i: lineage._body(s) for i, s in enumerate(steps) if s.method in ("POST", "PATCH", "DELETE")}
         expected = _reference_links(steps)
+        flow = lineage.compact("/p", 0.0, steps, len(writes), 0)  # answers given again read once, as one list
+        assert [r["role"] for r in flow["steps"]] == lineage.roles(steps), seed
+        assert [[x["from"]["step"], x["to"]["step"]] for x in flow["lineage"]] == [e[0:4:3] for e in expected], seed
         found += len(expected)
         wanted = {v for *_, v in expected} | {"abc", "none-such-value"}
         for s in steps:  # an answer read for some values gives where reading it in full first gives each of them
@@ -482,6 +494,27 @@ def test_lineage_finds_what_reading_every_answer_in_full_finds(monkeypatch) -> N
             assert lineage._links(steps, writes) == expected, (seed, searches)
         monkeypatch.undo()
     assert found > 100  # the flows are linked, not empty
+
+
+def test_a_request_or_answer_seen_again_is_read_again_where_its_headers_or_template_differ() -> None:
+    """Within a flow, a request sent again and an answer given again are read once; one with other
+    headers, or matched to another template, is another request or answer."""
+    from portalspec.writeflows import lineage
+
+    same = {"ok": True}
+    steps = [_step(0, "GET", "/api/items", resp={"value": [{"id": "item-0000-1111"}]}),
+             _step(1, "POST", "/api/tasks", req={}, resp=same, resp_headers=[("ETag", "task-aaaa-1111")]),
+             _step(2, "POST", "/api/tasks", req={}, resp=same, resp_headers=[("ETag", "task-bbbb-2222")]),
+             _step(3, "GET", "/api/tasks/task-bbbb-2222/status"),
+             _step(4, "PATCH", "/api/items/item-0000-1111", req={}, template="/api/items/{id}",
+                   params={"id": "item-0000-1111"}),
+             _step(5, "PATCH", "/api/items/item-0000-1111", req={}, template="/api/items/item-0000-1111"),
+             _step(6, "PATCH", "/api/items/item-0000-1111", req={}, template="/api/items/{id}",
+                   params={"id": "item-0000-1111"}, headers=[("If-Match", "task-aaaa-1111")])]
+    flow = lineage.compact("/p", 0.0, steps, 4, 0)
+    assert [r["role"] for r in flow["steps"]] == ["read", "write", "write", "poll", "write", "write", "write"]
+    assert [(x["from"]["step"], x["to"]["step"], x["to"]["location"], x["to"]["pointer"]) for x in flow["lineage"]] == [
+        (3, 4, "path", "segment 3"), (1, 5, "path", "id"), (1, 7, "path", "id"), (2, 7, "header", "If-Match")]
 
 
 def test_a_query_is_read_as_parse_qsl_reads_it() -> None:

@@ -15,8 +15,11 @@ A flow is read once, when it closes (``compact``), and then only its rows are ke
 is first looked for in all the flow's answers as one text (their tokens, for a large flow where many
 values are sent), and an answer is parsed only when its text holds a value a later step sends and
 no earlier answer gave, and read only until it has given each, so a page of large list reads costs
-little. Path values are found by position; the names of the template's parameters are given at the
-end (``finish``), when undocumented templates are known.
+little. Pages send the same request and get the same answer again and again (polls, lists read again):
+within a flow, a request sent again is read for its values once, an answer given again is read once
+for what it gives, and the text searched holds each answer once. Path values are found by position;
+the names of the template's parameters are given at the end (``finish``), when undocumented templates
+are known.
 """
 
 from __future__ import annotations
@@ -297,17 +300,23 @@ class _Answers:
 
     def __init__(self, steps: list[Step], bodies: dict[int, Any]) -> None:
         self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
-        texts: list[str] = []
+        plain: dict[str, None] = {}  # answers without escapes, each text once
+        escaped: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
         values: list[str] = []
         for i, s in enumerate(steps):
             text = s.resp_text
-            if text:
+            if text and text not in plain:
                 if "\\" in text:
-                    got = self.read[i] = gives(s, bodies.get(i))  # a write's body is parsed already
-                    values += [v for _, _, v in got]
+                    key = (text, *s.answer_headers)
+                    got = escaped.get(key)
+                    if got is None:
+                        got = escaped[key] = gives(s, bodies.get(i))  # a write's body is parsed already
+                        values += [v for _, _, v in got]
+                    self.read[i] = got
                 else:
-                    texts.append(text)
+                    plain[text] = None
             values += [v for _, v in s.answer_headers]
+        texts = list(plain)
         self.hay = "\x00".join(texts + values)
         self._texts, self._values = texts, values
         self.searches_left = SEARCHES if len(self.hay) > HAY_SCANNED else math.inf
@@ -449,11 +458,15 @@ def roles(steps: list[Step], answers: dict[int, list[str]] | None = None) -> lis
     for s in steps:
         if s.method == "GET":
             gets[s.path] = gets.get(s.path, 0) + 1
+    merged: dict[int, list[str]] = {}  # the lists read for ids, by identity (``compact`` gives an answer given
+    # again as the same list); each is held here, so that no other list can take its id
     for n, s in enumerate(steps):
         if s.method in WRITE_METHODS:
             out.append("export" if _is_export(s.path, s.operation_id) else "write")
             given = answers[n] if answers is not None and n in answers else given_values(s, _body(s))
-            ids |= {v for v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
+            if id(given) not in merged:
+                merged[id(given)] = given
+                ids |= {v for v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
             locations |= {v for name, v in s.answer_headers if name != "etag"}  # URLs it points to
             continue
         if s.method != "GET" or not (ids or locations):
@@ -475,7 +488,15 @@ def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
     answers = _Answers(steps[:-1], writes)  # the last answer gives nothing to a later call
     if not answers:
         return []
-    sent = {i: sends(steps[i], answers) for i in range(first, len(steps))}
+    sent: dict[int, list[tuple[str, str, str]]] = {}
+    asked: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}  # a request sent again sends the same values
+    for i in range(first, len(steps)):
+        s = steps[i]
+        key = (s.path, s.template, s.query, s.req_text, *s.sent_headers)
+        got = asked.get(key)
+        if got is None:
+            got = asked[key] = sends(s, answers)
+        sent[i] = got
     wanted = {v for row in sent.values() for _, _, v in row}
     if len(wanted) > MAX_WANTED:  # each answer is tested for each wanted value: keep that bounded
         wanted = set(sorted(wanted, key=lambda v: (-len(v), v))[:MAX_WANTED])
@@ -484,6 +505,7 @@ def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
     for v in wanted:
         done.setdefault(last[v], []).append(v)
     seen: dict[str, tuple[int, str, str]] = {}  # a value -> where it was first seen
+    answered: set[tuple[Any, ...]] = set()  # the answers read for values (their texts and headers)
     links: list[list[Any]] = []
     for i, s in enumerate(steps):
         for loc, ptr, v in sent.get(i, ()):
@@ -494,6 +516,10 @@ def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
                 links.append([src[0] + 1, src[1], src[2], i + 1, loc, ptr, v])
         wanted.difference_update(done.get(i, ()))  # now: the values not seen yet that a later step sends
         if wanted and i < len(steps) - 1:
+            key = (s.resp_text, *s.answer_headers)
+            if key in answered:  # an answer given again gives nothing the first did not
+                continue
+            answered.add(key)
             known = answers.read.get(i)
             given = first_given(s, wanted, writes.get(i, _UNREAD)) if known is None else [g for g in known if g[2] in wanted]
             for loc, ptr, v in given:
@@ -507,8 +533,18 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
     """A closed flow (its steps, trimmed) as the report gives it, but for what only the end of the
     pass knows: the templates of undocumented steps (``_name``) and the names of path values sent to
     them (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
-    writes = {i: _body(s) for i, s in enumerate(steps) if s.method in WRITE_METHODS}  # parsed once, read twice
-    role = roles(steps, {i: given_values(steps[i], body) for i, body in writes.items()})
+    writes: dict[int, Any] = {}  # the writes' answers, parsed once, read twice
+    given: dict[int, list[str]] = {}
+    seen: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}  # an answer given again gives the same values
+    for i, s in enumerate(steps):
+        if s.method in WRITE_METHODS:
+            key = (s.resp_text, *s.answer_headers)
+            got = seen.get(key)
+            if got is None:
+                body = _body(s)
+                got = seen[key] = (body, given_values(s, body))
+            writes[i], given[i] = got
+    role = roles(steps, given)
     rows = [{"index": n, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
              "operationId": s.operation_id, "spec": s.spec, "status": s.status, "blocked": s.blocked,
              "synthetic": s.synthetic, "role": r} for n, (s, r) in enumerate(zip(steps, role), 1)]
