@@ -298,25 +298,25 @@ class _Answers:
     (made once, costing about as much as ``SEARCHES`` searches). A value that passes is then looked
     for exactly."""
 
-    def __init__(self, steps: list[Step], bodies: dict[int, Any]) -> None:
+    def __init__(self, steps: list[Step], bodies: dict[int, Any], first: list[int]) -> None:
         self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
-        plain: dict[str, None] = {}  # answers without escapes, each text once
-        escaped: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
+        self.first = first  # each step's first step with the same answer (``_first_alike``)
+        texts: list[str] = []
         values: list[str] = []
         for i, s in enumerate(steps):
+            j = self.first[i]
+            if j != i:  # an answer given again: its text and values are there already
+                if j in self.read:
+                    self.read[i] = self.read[j]
+                continue
             text = s.resp_text
-            if text and text not in plain:
+            if text:
                 if "\\" in text:
-                    key = (text, *s.answer_headers)
-                    got = escaped.get(key)
-                    if got is None:
-                        got = escaped[key] = gives(s, bodies.get(i))  # a write's body is parsed already
-                        values += [v for _, _, v in got]
-                    self.read[i] = got
+                    got = self.read[i] = gives(s, bodies.get(i))  # a write's body is parsed already
+                    values += [v for _, _, v in got]
                 else:
-                    plain[text] = None
+                    texts.append(text)
             values += [v for _, v in s.answer_headers]
-        texts = list(plain)
         self.hay = "\x00".join(texts + values)
         self._texts, self._values = texts, values
         self.searches_left = SEARCHES if len(self.hay) > HAY_SCANNED else math.inf
@@ -366,6 +366,24 @@ class _Answers:
         if out is None:
             out = self.segments[seg] = tuple(s for v in _segment_sends(seg) if (s := self.keep(v)) is not None)
         return out
+
+
+_ALIKE_MAX = 16 * 1024  # a longer answer is not compared with others: hashing it costs about what searching it does
+
+
+def _first_alike(steps: list[Step]) -> list[int]:
+    """For each step, the first step whose answer is the same (text and headers); an answer longer than
+    ``_ALIKE_MAX`` is its own (keyed by their whole texts, the long-list day's 170 KB answers added 0.47%
+    to its report)."""
+    out: list[int] = []
+    first: dict[Any, int] = {}
+    for i, s in enumerate(steps):
+        text, headers = s.resp_text, s.answer_headers
+        if text is not None and len(text) > _ALIKE_MAX:
+            out.append(i)
+        else:  # most answers have no headers kept: their text alone is the key (a tuple never equals it)
+            out.append(first.setdefault((text, *headers) if headers else text, i))
+    return out
 
 
 def _segment_values(seg: str) -> list[str]:
@@ -478,14 +496,15 @@ def roles(steps: list[Step], answers: dict[int, list[str]] | None = None) -> lis
     return out
 
 
-def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
+def _links(steps: list[Step], writes: dict[int, Any], alike: list[int] | None = None) -> list[list[Any]]:
     """Every value a step from the first write on sends that an earlier answer gave, linked to where
     it was first seen: ``[from step, location, pointer, to step, location, pointer, value]``;
-    ``writes``: the writes' answers' bodies, parsed (``_body``), by step."""
+    ``writes``: the writes' answers' bodies, parsed (``_body``), by step; ``alike``: ``_first_alike``'s."""
     first = max(min(writes, default=len(steps)), 1)
     if first >= len(steps):
         return []
-    answers = _Answers(steps[:-1], writes)  # the last answer gives nothing to a later call
+    alike = _first_alike(steps) if alike is None else alike
+    answers = _Answers(steps[:-1], writes, alike)  # the last answer gives nothing to a later call
     if not answers:
         return []
     sent: dict[int, list[tuple[str, str, str]]] = {}
@@ -505,7 +524,6 @@ def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
     for v in wanted:
         done.setdefault(last[v], []).append(v)
     seen: dict[str, tuple[int, str, str]] = {}  # a value -> where it was first seen
-    answered: set[tuple[Any, ...]] = set()  # the answers read for values (their texts and headers)
     links: list[list[Any]] = []
     for i, s in enumerate(steps):
         for loc, ptr, v in sent.get(i, ()):
@@ -516,10 +534,8 @@ def _links(steps: list[Step], writes: dict[int, Any]) -> list[list[Any]]:
                 links.append([src[0] + 1, src[1], src[2], i + 1, loc, ptr, v])
         wanted.difference_update(done.get(i, ()))  # now: the values not seen yet that a later step sends
         if wanted and i < len(steps) - 1:
-            key = (s.resp_text, *s.answer_headers)
-            if key in answered:  # an answer given again gives nothing the first did not
+            if answers.first[i] != i:  # an answer given again gives nothing the first did not
                 continue
-            answered.add(key)
             known = answers.read.get(i)
             given = first_given(s, wanted, writes.get(i, _UNREAD)) if known is None else [g for g in known if g[2] in wanted]
             for loc, ptr, v in given:
@@ -533,17 +549,17 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
     """A closed flow (its steps, trimmed) as the report gives it, but for what only the end of the
     pass knows: the templates of undocumented steps (``_name``) and the names of path values sent to
     them (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
+    alike = _first_alike(steps)
     writes: dict[int, Any] = {}  # the writes' answers, parsed once, read twice
-    given: dict[int, list[str]] = {}
-    seen: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}  # an answer given again gives the same values
+    given: dict[int, list[str]] = {}  # the values each gave: an answer given again is the same list
     for i, s in enumerate(steps):
         if s.method in WRITE_METHODS:
-            key = (s.resp_text, *s.answer_headers)
-            got = seen.get(key)
-            if got is None:
-                body = _body(s)
-                got = seen[key] = (body, given_values(s, body))
-            writes[i], given[i] = got
+            j = alike[i]
+            if j in given:
+                writes[i], given[i] = writes[j], given[j]
+            else:
+                writes[i] = _body(s)
+                given[i] = given_values(s, writes[i])
     role = roles(steps, given)
     rows = [{"index": n, "started": s.started, "method": s.method, "url": s.url, "template": s.template,
              "operationId": s.operation_id, "spec": s.spec, "status": s.status, "blocked": s.blocked,
@@ -551,7 +567,7 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
     lineage: list[dict[str, Any]] = []
     names: dict[int, dict[str, str]] = {}
     paths: list[list[Any]] = []
-    for src, src_loc, src_ptr, to, loc, ptr, value in _links(steps, writes):
+    for src, src_loc, src_ptr, to, loc, ptr, value in _links(steps, writes, alike):
         if loc == "path":
             step = steps[to - 1]
             if step.template is None and not step.params:  # named at the end, when undocumented templates are known
