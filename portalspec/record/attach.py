@@ -105,6 +105,9 @@ class Attach:
         deadline = time.monotonic() + 3
         while self._control.unfinished_tasks and time.monotonic() < deadline:  # answer the writes already paused
             time.sleep(0.02)
+        deadline = time.monotonic() + 2
+        while self._answered_unrecorded() and time.monotonic() < deadline:  # and record the calls already answered
+            time.sleep(0.02)
         if not self.client.closed.is_set():
             try:
                 self.client.send("Target.setAutoAttach", {"autoAttach": False, "waitForDebuggerOnStart": False}, timeout=5)
@@ -125,6 +128,15 @@ class Attach:
         self._control.put(None)
         self._network.put(None)
         self.client.close()
+
+    def _answered_unrecorded(self) -> bool:
+        """Whether network events wait to be read, or a call has its answer and its end is still to come (its
+        body is read then): a stop right after a page's last call must not lose it."""
+        if self._network.unfinished_tasks:
+            return True
+        with self._lock:
+            sessions = list(self.sessions.values())
+        return any(p.response is not None and p.bundle is None for s in sessions for p in list(s.pending.values()))
 
     # -- threads ---------------------------------------------------------------------------------
     def _dispatch(self) -> None:
