@@ -298,16 +298,12 @@ class _Answers:
     (made once, costing about as much as ``SEARCHES`` searches). A value that passes is then looked
     for exactly."""
 
-    def __init__(self, steps: list[Step], bodies: dict[int, Any], first: list[int]) -> None:
+    def __init__(self, steps: list[Step], bodies: dict[int, Any], alike: list[int]) -> None:
         self.read: dict[int, list[tuple[str, str, str]]] = {}  # answers with escapes, read once here
-        self.first = first  # each step's first step with the same answer (``_first_alike``)
         texts: list[str] = []
         values: list[str] = []
         for i, s in enumerate(steps):
-            j = self.first[i]
-            if j != i:  # an answer given again: its text and values are there already
-                if j in self.read:
-                    self.read[i] = self.read[j]
+            if alike[i] != i:  # an answer given again (``_first_alike``): its text and values are there already
                 continue
             text = s.resp_text
             if text:
@@ -476,15 +472,11 @@ def roles(steps: list[Step], answers: dict[int, list[str]] | None = None) -> lis
     for s in steps:
         if s.method == "GET":
             gets[s.path] = gets.get(s.path, 0) + 1
-    merged: dict[int, list[str]] = {}  # the lists read for ids, by identity (``compact`` gives an answer given
-    # again as the same list); each is held here, so that no other list can take its id
     for n, s in enumerate(steps):
         if s.method in WRITE_METHODS:
             out.append("export" if _is_export(s.path, s.operation_id) else "write")
             given = answers[n] if answers is not None and n in answers else given_values(s, _body(s))
-            if id(given) not in merged:
-                merged[id(given)] = given
-                ids |= {v for v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
+            ids |= {v for v in given if _ID_LIKE.fullmatch(v)}  # ids the write's answer gave
             locations |= {v for name, v in s.answer_headers if name != "etag"}  # URLs it points to
             continue
         if s.method != "GET" or not (ids or locations):
@@ -534,7 +526,7 @@ def _links(steps: list[Step], writes: dict[int, Any], alike: list[int] | None = 
                 links.append([src[0] + 1, src[1], src[2], i + 1, loc, ptr, v])
         wanted.difference_update(done.get(i, ()))  # now: the values not seen yet that a later step sends
         if wanted and i < len(steps) - 1:
-            if answers.first[i] != i:  # an answer given again gives nothing the first did not
+            if alike[i] != i:  # an answer given again gives nothing the first did not
                 continue
             known = answers.read.get(i)
             given = first_given(s, wanted, writes.get(i, _UNREAD)) if known is None else [g for g in known if g[2] in wanted]
@@ -551,7 +543,7 @@ def compact(page: str, t: float, steps: list[Step], writes_seen: int, dropped: i
     them (``_paths``), which ``finish`` adds. Its steps' texts are not kept."""
     alike = _first_alike(steps)
     writes: dict[int, Any] = {}  # the writes' answers, parsed once, read twice
-    given: dict[int, list[str]] = {}  # the values each gave: an answer given again is the same list
+    given: dict[int, list[str]] = {}  # the values each gave (an answer given again: read once)
     for i, s in enumerate(steps):
         if s.method in WRITE_METHODS:
             j = alike[i]
