@@ -130,13 +130,13 @@ class Attach:
         self.client.close()
 
     def _answered_unrecorded(self) -> bool:
-        """Whether network events wait to be read, or a call has its answer and its end is still to come (its
-        body is read then): a stop right after a page's last call must not lose it."""
-        if self._network.unfinished_tasks:
+        """Whether events wait to be read (from the browser, or by the network worker), or a call is still
+        open (its end is recorded when it comes): a stop right after a page's last call must not lose it."""
+        if not self.client.events.empty() or self._network.unfinished_tasks:
             return True
         with self._lock:
             sessions = list(self.sessions.values())
-        return any(p.response is not None and p.bundle is None for s in sessions for p in list(s.pending.values()))
+        return any(p.bundle is None for s in sessions for p in list(s.pending.values()))
 
     # -- threads ---------------------------------------------------------------------------------
     def _dispatch(self) -> None:
